@@ -1,0 +1,88 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let strict: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+]
+
+let package = Package(
+    name: "miniupdate",
+    platforms: [.macOS(.v14)],
+    products: [
+        .library(name: "MiniupdateRepository", targets: ["MiniupdateRepository"]),
+        .library(name: "MiniupdateEngine", targets: ["MiniupdateEngine"]),
+        .executable(name: "miniupdate-repo", targets: ["miniupdate-repo"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+    ],
+    targets: [
+        // libarchive, the package format's reader and writer (Debian: libarchive-dev).
+        .systemLibrary(
+            name: "CArchive",
+            pkgConfig: "libarchive",
+            providers: [.apt(["libarchive-dev"])]
+        ),
+        // Linux calls that Swift's Glibc module does not expose.
+        .target(name: "CMiniupdateSystem"),
+        // The repository format: ids, versions, keys, the signed index and packages.
+        // No I/O beyond local files, no network: the publisher's tool and the engine share it.
+        .target(
+            name: "MiniupdateRepository",
+            dependencies: [
+                "CArchive",
+                "CMiniupdateSystem",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: strict
+        ),
+        // The update engine: fetch, verify, download, stage, apply, state, events.
+        // No sockets, no systemd.
+        .target(
+            name: "MiniupdateEngine",
+            dependencies: [
+                "MiniupdateRepository",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            swiftSettings: strict
+        ),
+        .executableTarget(
+            name: "miniupdate-repo",
+            dependencies: [
+                "MiniupdateRepository",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: strict
+        ),
+        // Fixtures shared by the test targets: a loopback HTTP repository server and
+        // repository builders.
+        .target(
+            name: "MiniupdateTestSupport",
+            dependencies: [
+                "MiniupdateRepository",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            path: "Tests/Support",
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "MiniupdateRepositoryTests",
+            dependencies: ["MiniupdateRepository", "MiniupdateTestSupport"],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "MiniupdateEngineTests",
+            dependencies: ["MiniupdateEngine", "MiniupdateTestSupport"],
+            swiftSettings: strict
+        ),
+    ]
+)

@@ -1,0 +1,67 @@
+import MiniupdateRepository
+
+/// Limits the engine enforces, exposed so that an admin can tighten or relax them.
+public struct EngineLimits: Sendable, Equatable {
+    public var transfer: TransferLimits
+    /// The largest index accepted, in bytes.
+    public var maximumIndexSize: Int
+    /// The largest package accepted, in bytes, whatever the index declares.
+    public var maximumPackageSize: Int64
+    /// What unpacking one package may create.
+    public var extraction: ExtractionLimits
+    /// How many apps download at the same time.
+    public var maximumConcurrentDownloads: Int
+    /// The shortest interval between two progress events of one app.
+    public var progressInterval: Duration
+    /// History entries kept per app and for the repository.
+    public var historyLength: Int
+
+    public init(
+        transfer: TransferLimits = TransferLimits(),
+        maximumIndexSize: Int = 64 << 20,
+        maximumPackageSize: Int64 = 4 << 30,
+        extraction: ExtractionLimits = ExtractionLimits(),
+        maximumConcurrentDownloads: Int = 2,
+        progressInterval: Duration = .milliseconds(250),
+        historyLength: Int = 32
+    ) {
+        self.transfer = transfer
+        self.maximumIndexSize = maximumIndexSize
+        self.maximumPackageSize = maximumPackageSize
+        self.extraction = extraction
+        self.maximumConcurrentDownloads = maximumConcurrentDownloads
+        self.progressInterval = progressInterval
+        self.historyLength = historyLength
+    }
+}
+
+public struct EngineConfiguration: Sendable {
+    /// Installed apps and durable state (for example `/var/lib/miniupdate`).
+    public var stateDirectory: String
+    /// Downloads, including partial ones (for example `/var/cache/miniupdate`).
+    public var cacheDirectory: String
+    /// `file:///path`, `http://…` or `https://…`.
+    public var repository: String
+    public var trustedKeys: [RepositoryPublicKey]
+    public var limits: EngineLimits
+
+    public init(stateDirectory: String, cacheDirectory: String, repository: String, trustedKeys: [RepositoryPublicKey], limits: EngineLimits = EngineLimits()) {
+        self.stateDirectory = stateDirectory
+        self.cacheDirectory = cacheDirectory
+        self.repository = repository
+        self.trustedKeys = trustedKeys
+        self.limits = limits
+    }
+
+    /// The transport for ``repository``.
+    public func makeTransport() throws -> any RepositoryTransport {
+        if repository.hasPrefix("file://") {
+            let path = String(repository.dropFirst("file://".count))
+            guard path.hasPrefix("/") else {
+                throw UpdateError(.invalidArgument, "repository \(repository): a file:// URL needs an absolute path")
+            }
+            return FileTransport(root: path, limits: limits.transfer)
+        }
+        return try HTTPTransport(baseURL: repository, limits: limits.transfer)
+    }
+}

@@ -1,0 +1,133 @@
+import Logging
+import MiniupdateRepository
+
+extension UpdateEngine {
+    /// Switches `current` to the staged update. Takes a rename and an fsync, whatever the
+    /// app's size; old trees are deleted afterwards in the background.
+    @discardableResult
+    public func applyUpdate(_ app: AppID) throws -> ApplyResult {
+        let record = try requireApp(app)
+        guard let staged = record.persisted.staged else {
+            throw UpdateError(.noUpdateReady, "\(app) has no update ready to apply")
+        }
+        return try switchTo(app, staged, event: .applied)
+    }
+
+    /// Goes back to the version before the current one. The version left behind is held
+    /// back: checks do not offer it again until something newer is published.
+    @discardableResult
+    public func rollback(_ app: AppID) throws -> ApplyResult {
+        let record = try requireApp(app)
+        guard let previous = record.persisted.previous, let installed = record.installed,
+              FileSystem.kind(at: layout.version(app, previous)) == .directory else {
+            throw UpdateError(.noPreviousVersion, "\(app) has no previous version to roll back to")
+        }
+        try stager.switchCurrent(app: app, to: previous)
+        var updated = record
+        updated.persisted.installed = previous
+        updated.persisted.previous = nil
+        updated.persisted.heldBack = installed
+        if let staged = updated.persisted.staged, !(installed < staged) { updated.persisted.staged = nil }
+        updated.available = nil
+        updated.lastCheckResult = CheckResult(hasUpdate: false, version: nil)
+        apps[app] = updated
+        self.record(app, .rolledBack, version: previous, detail: "from \(installed)")
+        save(app)
+        _ = enqueue(.prune(app))
+        logger.notice("rolled back", metadata: ["app": "\(app)", "version": "\(previous)", "from": "\(installed)"])
+        emit(app, .rolledBack(version: previous, from: installed))
+        return ApplyResult(app: app, version: previous, previousVersion: installed)
+    }
+
+    /// Installs the repository's latest version of `app`, or updates to it. An explicit
+    /// request: it also lifts a hold left by a rollback. Returns at once when that version
+    /// is already installed.
+    @discardableResult
+    public func install(_ app: AppID) async throws -> ApplyResult {
+        let index = try await refreshIndex()
+        guard let release = index.apps[app] else {
+            throw UpdateError(.unknownApp, "the repository has no app \(app)")
+        }
+        if let record = apps[app], let installed = record.installed, !record.isDevelopment, !(installed < release.version) {
+            return ApplyResult(app: app, version: installed, previousVersion: nil)
+        }
+        let isNew = apps[app]?.isInstalled != true
+        if apps[app] == nil {
+            try FileSystem.createDirectory(layout.appDirectory(app))
+            apps[app] = AppRecord(app: app, persisted: PersistedAppState())
+        }
+        apps[app]?.persisted.heldBack = nil
+        if apps[app]?.persisted.staged != release.version {
+            do {
+                try await startDownload(app, release).value()
+            } catch {
+                if isNew, apps[app]?.isInstalled != true {
+                    apps[app] = nil
+                    try? FileSystem.removeTree(layout.appDirectory(app))
+                }
+                throw error
+            }
+        }
+        return try switchTo(app, release.version, event: .installed)
+    }
+
+    /// Makes `app` a development install: `current` points at `directory`, a tree the
+    /// developer owns, and the app is never checked.
+    public func installDevelopment(_ app: AppID, from directory: String) throws {
+        guard directory.hasPrefix("/"), FileSystem.kind(at: directory) == .directory else {
+            throw UpdateError(.invalidArgument, "\(directory) is not an absolute path to a directory")
+        }
+        try FileSystem.createDirectory(layout.appDirectory(app))
+        try stager.switchCurrent(app: app, target: directory)
+        var record = apps[app] ?? AppRecord(app: app, persisted: PersistedAppState())
+        record.persisted.installed = nil
+        record.persisted.development = true
+        record.persisted.previous = nil
+        record.persisted.staged = nil
+        record.available = nil
+        apps[app] = record
+        self.record(app, .development, detail: directory)
+        save(app)
+        _ = enqueue(.prune(app))
+    }
+
+    private func switchTo(_ app: AppID, _ version: Version, event: HistoryEntry.Event) throws -> ApplyResult {
+        guard var record = apps[app] else { throw UpdateError(.unknownApp, "\(app) is not installed") }
+        let previous = record.isDevelopment ? nil : record.installed
+        try stager.switchCurrent(app: app, to: version)
+        record.persisted.installed = version
+        record.persisted.development = false
+        record.persisted.previous = previous
+        record.persisted.staged = nil
+        record.persisted.lastError = nil
+        record.available = nil
+        record.lastCheckResult = CheckResult(hasUpdate: false, version: nil)
+        apps[app] = record
+        self.record(app, event, version: version, detail: previous.map { "from \($0)" })
+        save(app)
+        _ = enqueue(.prune(app))
+        logger.notice("update applied", metadata: ["app": "\(app)", "version": "\(version)", "previous": "\(previous?.text ?? "none")"])
+        emit(app, .applied(version: version, previous: previous))
+        return ApplyResult(app: app, version: version, previousVersion: previous)
+    }
+
+    /// Deletes every tree of `app` that is neither current, previous, staged nor being
+    /// staged. The choice and the move to `trash/` happen on the actor, so they cannot race
+    /// a download that is about to stage; the slow delete happens off it.
+    func performPrune(app: AppID) async {
+        guard let record = apps[app] else { return }
+        let keep = Set([record.installed, record.persisted.previous, record.persisted.staged, pendingDownloads[app]?.version].compactMap { $0?.text })
+        do {
+            for version in try stager.stagedVersions(app: app) where !keep.contains(version.text) {
+                try stager.moveToTrash(app: app, version: version)
+            }
+            try await Self.emptyTrash(app: app, stager: stager)
+        } catch {
+            logger.warning("cannot remove old versions of \(app): \(error)", metadata: ["app": "\(app)"])
+        }
+    }
+
+    private nonisolated static func emptyTrash(app: AppID, stager: Stager) async throws {
+        try stager.emptyTrash(app: app)
+    }
+}

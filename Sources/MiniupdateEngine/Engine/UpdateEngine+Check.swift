@@ -1,0 +1,173 @@
+import MiniupdateRepository
+
+extension UpdateEngine {
+    /// Checks one app against the repository now. Announces ``EngineEvent/Kind/checked(hasUpdate:version:)``
+    /// and, when there is something newer, starts downloading it in the background.
+    ///
+    /// A development install is never checked: it reports no update without any fetch.
+    @discardableResult
+    public func check(_ app: AppID) async throws -> CheckResult {
+        let record = try requireApp(app)
+        if record.isDevelopment { return reportDevelopment(app) }
+        if apps[app]?.phase == .idle { apps[app]?.phase = .checking }
+        let index: RepositoryIndex
+        do {
+            index = try await refreshIndex()
+        } catch {
+            failCheck(of: [app], error)
+            throw error
+        }
+        return evaluate(app, against: index)
+    }
+
+    /// Checks every installed app with one index fetch.
+    @discardableResult
+    public func checkAll() async throws -> [AppID: CheckResult] {
+        let installed = apps.values.filter(\.isInstalled).map(\.app)
+        var results: [AppID: CheckResult] = [:]
+        let versioned = installed.filter { apps[$0]?.isDevelopment == false }
+        for app in installed where apps[app]?.isDevelopment == true {
+            results[app] = reportDevelopment(app)
+        }
+        guard !versioned.isEmpty else { return results }
+        for app in versioned where apps[app]?.phase == .idle { apps[app]?.phase = .checking }
+        let index: RepositoryIndex
+        do {
+            index = try await refreshIndex()
+        } catch {
+            failCheck(of: versioned, error)
+            throw error
+        }
+        for app in versioned.sorted() where apps[app] != nil {
+            results[app] = evaluate(app, against: index)
+        }
+        return results
+    }
+
+    private func reportDevelopment(_ app: AppID) -> CheckResult {
+        let result = CheckResult(hasUpdate: false, version: nil)
+        apps[app]?.lastCheckResult = result
+        emit(app, .checked(hasUpdate: false, version: nil))
+        return result
+    }
+
+    private func failCheck(of apps: [AppID], _ error: any Error) {
+        let failure = UpdateError(wrapping: error)
+        for app in apps where self.apps[app] != nil {
+            if self.apps[app]?.phase == .checking { self.apps[app]?.phase = .idle }
+            emit(app, .failed(version: nil, error: failure))
+        }
+    }
+
+    /// Compares one app with the index, announces the outcome and starts a download if needed.
+    func evaluate(_ app: AppID, against index: RepositoryIndex) -> CheckResult {
+        guard var record = apps[app] else { return CheckResult(hasUpdate: false, version: nil) }
+        let offered = Self.offeredUpdate(for: record, in: index)
+        let result = CheckResult(hasUpdate: offered != nil, version: offered)
+        record.persisted.lastCheck = Self.now()
+        record.lastCheckResult = result
+        record.available = offered
+        if record.phase == .checking { record.phase = .idle }
+        if offered == nil, record.persisted.lastError != nil {
+            record.persisted.lastError = nil
+            apps[app] = record
+            save(app)
+        } else {
+            apps[app] = record
+        }
+        emit(app, .checked(hasUpdate: result.hasUpdate, version: offered))
+        if let offered, let release = index.apps[app] {
+            if record.persisted.staged == offered {
+                emit(app, .ready(version: offered))
+            } else {
+                _ = startDownload(app, release)
+            }
+        }
+        return result
+    }
+
+    /// The current index: fetched now, or the result of the fetch already in flight.
+    func refreshIndex() async throws -> RepositoryIndex {
+        if let pending = pendingIndexRefresh { return try await pending.value() }
+        let shared = SharedResult<RepositoryIndex>()
+        pendingIndexRefresh = shared
+        if !enqueue(.refreshIndex(shared)) {
+            pendingIndexRefresh = nil
+            shared.complete(.failure(UpdateError(.shuttingDown, "the engine is stopping")))
+        }
+        return try await shared.value()
+    }
+
+    func performIndexRefresh(_ shared: SharedResult<RepositoryIndex>) async {
+        let result: Result<RepositoryIndex, any Error>
+        do {
+            result = .success(try await fetchIndex())
+        } catch {
+            let failure = UpdateError(wrapping: error)
+            if failure.code != .cancelled, failure.code != .shuttingDown {
+                repositoryState.lastError = failure
+                repositoryState.history.record(HistoryEntry(time: Self.now(), event: .failed, detail: failure.description), limit: configuration.limits.historyLength)
+                saveRepositoryState()
+                logger.warning("repository check failed: \(failure)", metadata: ["code": "\(failure.code)"])
+            }
+            result = .failure(error)
+        }
+        pendingIndexRefresh = nil
+        shared.complete(result)
+    }
+
+    /// Fetches the index, conditionally when one is cached, and verifies it.
+    private func fetchIndex() async throws -> RepositoryIndex {
+        let conditions = currentIndex == nil ? nil : repositoryState.validators
+        let request = FetchRequest(path: SignedIndex.fileName, ifNoneMatch: conditions)
+        let (outcome, bytes) = try await transport.fetchSmall(request, limit: configuration.limits.maximumIndexSize, tooLarge: .indexTooLarge)
+        let now = Self.now()
+        switch outcome {
+        case .notModified:
+            guard let index = currentIndex else {
+                throw UpdateError(.httpStatus, "the repository answered 'not modified' to an unconditional request")
+            }
+            // An unchanged index still expires: a frozen repository is refused.
+            guard index.expires > now else {
+                throw UpdateError(.indexExpired, "index serial \(index.serial) expired at \(index.expires) (now \(now))")
+            }
+            repositoryState.lastCheck = now
+            repositoryState.lastError = nil
+            repositoryState.history.record(HistoryEntry(time: now, event: .notModified, detail: "serial \(index.serial)"), limit: configuration.limits.historyLength)
+            saveRepositoryState()
+            return index
+        case .fetched(let validators):
+            let verified = try await Self.verify(bytes, with: verifier, now: now, lastAccepted: repositoryState.accepted)
+            if verified.accepted != repositoryState.accepted {
+                try FileSystem.writeAtomically(bytes, to: layout.cachedIndex)
+            }
+            repositoryState.location = transport.location
+            repositoryState.accepted = verified.accepted
+            repositoryState.validators = validators.isEmpty ? nil : validators
+            repositoryState.lastCheck = now
+            repositoryState.lastError = nil
+            repositoryState.history.record(HistoryEntry(time: now, event: .fetched, detail: "serial \(verified.index.serial), key \(verified.keyID)"), limit: configuration.limits.historyLength)
+            saveRepositoryState()
+            currentIndex = verified.index
+            return verified.index
+        }
+    }
+
+    /// Signature checks and JSON decoding of a large index take milliseconds: keep them off the actor.
+    private nonisolated static func verify(_ bytes: [UInt8], with verifier: IndexVerifier, now: Int64, lastAccepted: IndexVerifier.Accepted?) async throws -> IndexVerifier.Verified {
+        try verifier.verify(bytes, now: now, lastAccepted: lastAccepted)
+    }
+}
+
+extension UpdateError {
+    /// Any error as an ``UpdateError``; cancellation becomes ``UpdateError/Code/cancelled``.
+    public init(wrapping error: any Error) {
+        if let error = error as? UpdateError {
+            self = error
+        } else if error is CancellationError {
+            self.init(.cancelled, "cancelled")
+        } else {
+            self.init(.io, "\(error)")
+        }
+    }
+}

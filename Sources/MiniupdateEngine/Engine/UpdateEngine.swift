@@ -1,0 +1,152 @@
+import FoundationEssentials
+import Logging
+import MiniupdateRepository
+import Synchronization
+
+/// The update engine: it knows the installed apps, checks the repository, downloads and
+/// verifies new versions, stages them, and applies or rolls them back.
+///
+/// Use it from any task; it is an actor. Background work (index fetches, downloads,
+/// clean-up) runs in the task group of ``run()``, which the owner keeps running for the
+/// engine's life and cancels to stop it: downloads then park, keeping their partial files
+/// for the next start.
+///
+/// Concurrent requests for the same work coalesce: any number of checks while an index
+/// fetch is in flight share that fetch, and a download requested twice runs once.
+///
+/// Every change is announced as an ``EngineEvent`` on ``events()``, in order.
+public actor UpdateEngine {
+    enum Job: Sendable {
+        case refreshIndex(SharedResult<RepositoryIndex>)
+        case download(AppID, Release, SharedResult<Void>)
+        case prune(AppID)
+    }
+
+    let layout: StateLayout
+    let logger: Logger
+    private(set) var configuration: EngineConfiguration
+    var transport: any RepositoryTransport
+    var verifier: IndexVerifier
+    var stager: Stager
+    var downloader: PackageDownloader
+    let broadcaster = EventBroadcaster()
+    let progressBoard = ProgressBoard()
+    var downloadSlots: AsyncSemaphore
+
+    var apps: [AppID: AppRecord]
+    var repositoryState: PersistedRepositoryState
+    var currentIndex: RepositoryIndex?
+
+    private let jobs: AsyncStream<Job>
+    private let jobSink: AsyncStream<Job>.Continuation
+    var pendingIndexRefresh: SharedResult<RepositoryIndex>?
+    var pendingDownloads: [AppID: (version: Version, result: SharedResult<Void>)] = [:]
+
+    /// Loads the state from disk, repairing what an interrupted run left behind. Does no
+    /// network I/O: a daemon can be ready as soon as this returns.
+    public init(configuration: EngineConfiguration, logger: Logger = Logger(label: "miniupdate.engine"), transport: (any RepositoryTransport)? = nil) throws {
+        self.configuration = configuration
+        self.logger = logger
+        self.layout = StateLayout(root: configuration.stateDirectory)
+        self.transport = try transport ?? configuration.makeTransport()
+        self.verifier = IndexVerifier(trustedKeys: configuration.trustedKeys, maximumSize: configuration.limits.maximumIndexSize)
+        self.stager = Stager(layout: layout, limits: configuration.limits.extraction)
+        self.downloader = PackageDownloader(transport: self.transport, cacheDirectory: configuration.cacheDirectory)
+        self.downloadSlots = AsyncSemaphore(permits: configuration.limits.maximumConcurrentDownloads)
+        (jobs, jobSink) = AsyncStream.makeStream(of: Job.self)
+
+        let loaded = try StateLoader(layout: layout, configuration: configuration, verifier: verifier, logger: logger).load(location: self.transport.location)
+        self.apps = loaded.apps
+        self.repositoryState = loaded.repository
+        self.currentIndex = loaded.index
+        if let index = loaded.index {
+            for (app, record) in apps where !record.isDevelopment {
+                apps[app]?.available = Self.offeredUpdate(for: record, in: index)
+            }
+        }
+    }
+
+    /// Runs background work until the calling task is cancelled.
+    public func run() async {
+        await withDiscardingTaskGroup { group in
+            for await job in jobs {
+                group.addTask { await self.perform(job) }
+            }
+        }
+        jobSink.finish()
+        let stopping = UpdateError(.shuttingDown, "the engine is stopping")
+        pendingIndexRefresh?.complete(.failure(stopping))
+        pendingIndexRefresh = nil
+        for (app, pending) in pendingDownloads {
+            apps[app]?.phase = .idle
+            pending.result.complete(.failure(stopping))
+        }
+        pendingDownloads.removeAll()
+        await transport.shutdown()
+        broadcaster.finish()
+    }
+
+    private func perform(_ job: Job) async {
+        switch job {
+        case .refreshIndex(let shared): await performIndexRefresh(shared)
+        case .download(let app, let release, let shared): await performDownload(app: app, release: release, shared: shared)
+        case .prune(let app): await performPrune(app: app)
+        }
+    }
+
+    /// Adds background work; fails `shared`-style waiters at once if the engine has stopped.
+    func enqueue(_ job: Job) -> Bool {
+        if case .terminated = jobSink.yield(job) { return false }
+        return true
+    }
+
+    /// A stream of every event from now on. It ends when the engine stops.
+    public nonisolated func events() -> AsyncStream<EngineEvent> {
+        broadcaster.subscribe()
+    }
+
+    func emit(_ app: AppID, _ kind: EngineEvent.Kind) {
+        broadcaster.emit(EngineEvent(app: app, kind: kind))
+    }
+
+    static func now() -> Int64 { Int64(Date().timeIntervalSince1970) }
+
+    /// Saves one app's state; a failure is logged, not thrown: the filesystem (`current`)
+    /// stays the truth, and the next save or start-up repairs the record.
+    func save(_ app: AppID) {
+        guard let record = apps[app] else { return }
+        do {
+            try StateFile.save(record.persisted, to: layout.appState(app))
+        } catch {
+            logger.error("cannot save the state of \(app): \(error)", metadata: ["app": "\(app)"])
+        }
+    }
+
+    func saveRepositoryState() {
+        do {
+            try StateFile.save(repositoryState, to: layout.repositoryState)
+        } catch {
+            logger.error("cannot save the repository state: \(error)")
+        }
+    }
+
+    func record(_ app: AppID, _ event: HistoryEntry.Event, version: Version? = nil, detail: String? = nil) {
+        apps[app]?.persisted.history.record(HistoryEntry(time: Self.now(), event: event, version: version, detail: detail), limit: configuration.limits.historyLength)
+    }
+
+    func requireApp(_ app: AppID) throws -> AppRecord {
+        guard let record = apps[app], record.isInstalled else {
+            throw UpdateError(.unknownApp, "\(app) is not installed")
+        }
+        return record
+    }
+
+    /// The version of the repository's release that `record` should be offered, if any:
+    /// newer than the installed version, and newer than a version an admin rolled back from.
+    static func offeredUpdate(for record: AppRecord, in index: RepositoryIndex) -> Version? {
+        guard !record.isDevelopment, let installed = record.installed, let offered = index.apps[record.app]?.version else { return nil }
+        guard installed < offered else { return nil }
+        if let heldBack = record.persisted.heldBack, !(heldBack < offered) { return nil }
+        return offered
+    }
+}

@@ -1,0 +1,127 @@
+import AsyncHTTPClient
+import MiniupdateRepository
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+
+/// A repository served over `http://` or `https://` by any static web server or CDN.
+///
+/// AsyncHTTPClient does the protocol work; this type adds what an updater needs on top:
+/// conditional GETs, resumes that are only accepted when `Content-Range` starts where the
+/// partial file ends, a refusal of redirects to another scheme, an overall deadline and
+/// a low-speed limit (AsyncHTTPClient's own timeout stops at the response head).
+public final class HTTPTransport: RepositoryTransport {
+    public let baseURL: String
+    public let limits: TransferLimits
+    private let scheme: String
+    private let client: HTTPClient
+
+    public init(baseURL: String, limits: TransferLimits = TransferLimits()) throws {
+        guard let colon = baseURL.firstIndex(of: ":"), ["http", "https"].contains(baseURL[..<colon].lowercased()),
+              baseURL[colon...].hasPrefix("://"), baseURL.count > baseURL.distance(from: baseURL.startIndex, to: colon) + 3 else {
+            throw UpdateError(.invalidArgument, "repository URL \(String(reflecting: baseURL)) is not http:// or https://")
+        }
+        self.baseURL = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL
+        self.scheme = baseURL[..<colon].lowercased()
+        self.limits = limits
+        var configuration = HTTPClient.Configuration(
+            redirectConfiguration: .follow(max: limits.maximumRedirects, allowCycles: false),
+            timeout: .init(connect: .init(limits.connectTimeout), read: .init(limits.idleTimeout)),
+            decompression: .disabled
+        )
+        configuration.httpVersion = .http1Only
+        self.client = HTTPClient(eventLoopGroup: MultiThreadedEventLoopGroup.singleton, configuration: configuration)
+    }
+
+    public var location: String { baseURL }
+
+    public func fetch<Sink: FetchSink>(_ request: FetchRequest, into sink: inout Sink) async throws -> FetchOutcome {
+        let url = baseURL + "/" + request.path
+        var httpRequest = HTTPClientRequest(url: url)
+        httpRequest.headers.add(name: "Accept-Encoding", value: "identity")
+        if let conditions = request.ifNoneMatch {
+            if let etag = conditions.etag { httpRequest.headers.add(name: "If-None-Match", value: etag) }
+            if let lastModified = conditions.lastModified { httpRequest.headers.add(name: "If-Modified-Since", value: lastModified) }
+        }
+        // Resume only with a validator: without one, a changed file would be spliced.
+        let resumeValidator = request.ifRange?.etag ?? request.ifRange?.lastModified
+        let resumeOffset = resumeValidator == nil ? 0 : request.resumeOffset
+        if resumeOffset > 0, let resumeValidator {
+            httpRequest.headers.add(name: "Range", value: "bytes=\(resumeOffset)-")
+            httpRequest.headers.add(name: "If-Range", value: resumeValidator)
+        }
+
+        var clock = TransferClock(limits: limits)
+        let response: HTTPClientResponse
+        do {
+            response = try await client.execute(httpRequest, deadline: .now() + .init(limits.transferTimeout))
+        } catch {
+            throw Self.translate(error, url: url, limits: limits)
+        }
+        for hop in response.history {
+            let hopScheme = hop.request.url.prefix(while: { $0 != ":" }).lowercased()
+            guard hopScheme == scheme else {
+                throw UpdateError(.redirectRefused, "\(url) redirected to \(hop.request.url), another scheme")
+            }
+        }
+        let validators = Validators(etag: response.headers.first(name: "ETag"), lastModified: response.headers.first(name: "Last-Modified"))
+        let contentLength = response.headers.first(name: "Content-Length").flatMap { Int64($0) }
+        switch response.status.code {
+        case 304 where request.ifNoneMatch != nil:
+            return .notModified
+        case 200:
+            try sink.begin(offset: 0, contentLength: contentLength, validators: validators)
+        case 206 where resumeOffset > 0:
+            guard let range = response.headers.first(name: "Content-Range"), Self.rangeStart(range) == resumeOffset else {
+                throw UpdateError(.httpStatus, "\(url): 206 with a Content-Range that does not start at \(resumeOffset)")
+            }
+            try sink.begin(offset: resumeOffset, contentLength: contentLength, validators: validators)
+        case 404, 410:
+            throw UpdateError(.notFound, "\(url): HTTP \(response.status.code)")
+        default:
+            throw UpdateError(.httpStatus, "\(url): HTTP \(response.status.code) \(response.status.reasonPhrase)")
+        }
+        do {
+            for try await buffer in response.body {
+                try clock.received(buffer.readableBytes, path: url)
+                try buffer.withUnsafeReadableBytes { (raw) in try sink.append(raw) }
+            }
+        } catch {
+            throw Self.translate(error, url: url, limits: limits)
+        }
+        return .fetched(validators)
+    }
+
+    /// The first byte of `bytes N-M/T`.
+    static func rangeStart(_ header: String) -> Int64? {
+        guard header.hasPrefix("bytes ") else { return nil }
+        return Int64(header.dropFirst(6).prefix(while: { $0 != "-" }))
+    }
+
+    static func translate(_ error: any Error, url: String, limits: TransferLimits) -> any Error {
+        if error is UpdateError || error is CancellationError { return error }
+        if let httpError = error as? HTTPClientError {
+            switch httpError {
+            case .connectTimeout, .tlsHandshakeTimeout:
+                return UpdateError(.timeout, "\(url): no connection within \(limits.connectTimeout)")
+            case .readTimeout:
+                return UpdateError(.timeout, "\(url): no data for \(limits.idleTimeout)")
+            case .deadlineExceeded:
+                return UpdateError(.timeout, "\(url): transfer took longer than \(limits.transferTimeout)")
+            case .redirectLimitReached, .redirectCycleDetected:
+                return UpdateError(.redirectRefused, "\(url): \(httpError == .redirectCycleDetected ? "redirect loop" : "more than \(limits.maximumRedirects) redirects")")
+            case .cancelled:
+                return CancellationError()
+            case .remoteConnectionClosed, .bodyLengthMismatch:
+                return UpdateError(.repositoryUnreachable, "\(url): the server closed the connection early")
+            default:
+                break
+            }
+        }
+        return UpdateError(.repositoryUnreachable, "\(url): \(error)")
+    }
+
+    public func shutdown() async {
+        try? await client.shutdown()
+    }
+}

@@ -1,0 +1,159 @@
+import MiniupdateRepository
+
+/// HTTP validators of a fetched file, sent back to make the next request conditional
+/// (`If-None-Match`, `If-Modified-Since`) or a resume safe (`If-Range`).
+public struct Validators: Sendable, Equatable, Codable {
+    public var etag: String?
+    public var lastModified: String?
+
+    public init(etag: String? = nil, lastModified: String? = nil) {
+        self.etag = etag
+        self.lastModified = lastModified
+    }
+
+    public var isEmpty: Bool { etag == nil && lastModified == nil }
+}
+
+/// One request for a file of the repository.
+public struct FetchRequest: Sendable {
+    /// The path relative to the repository root, already validated.
+    public var path: String
+    /// When set, the transport answers ``FetchOutcome/notModified`` if the file still has
+    /// these validators.
+    public var ifNoneMatch: Validators?
+    /// Ask for the bytes from this offset on; the sink learns where the body really starts.
+    public var resumeOffset: Int64
+    /// The validators of the partial file being resumed; the resume happens only if the
+    /// file has not changed since.
+    public var ifRange: Validators?
+
+    public init(path: String, ifNoneMatch: Validators? = nil, resumeOffset: Int64 = 0, ifRange: Validators? = nil) {
+        self.path = path
+        self.ifNoneMatch = ifNoneMatch
+        self.resumeOffset = resumeOffset
+        self.ifRange = ifRange
+    }
+}
+
+/// Where a transport delivers a body, chunk by chunk, so nothing needs the whole file in memory.
+public protocol FetchSink {
+    /// Called once, before any bytes: the body starts at `offset` (0 when the server sent the
+    /// whole file even though a resume was asked for), `contentLength` is what the server
+    /// announced for the rest, if anything.
+    mutating func begin(offset: Int64, contentLength: Int64?, validators: Validators) throws
+    mutating func append(_ bytes: UnsafeRawBufferPointer) throws
+}
+
+public enum FetchOutcome: Sendable, Equatable {
+    /// The file has the validators of ``FetchRequest/ifNoneMatch``; no body was delivered.
+    case notModified
+    /// The body was delivered in full; these are its validators.
+    case fetched(Validators)
+}
+
+/// How the engine reaches a repository. A transport moves bytes and enforces time limits;
+/// it knows nothing of signatures or packages.
+///
+/// Errors are ``UpdateError``s: ``UpdateError/Code/notFound``,
+/// ``UpdateError/Code/httpStatus``, ``UpdateError/Code/repositoryUnreachable``,
+/// ``UpdateError/Code/timeout``, ``UpdateError/Code/transferTooSlow``,
+/// ``UpdateError/Code/redirectRefused``, or whatever the sink throws.
+public protocol RepositoryTransport: Sendable {
+    /// A description for people and status output, such as the repository URL.
+    var location: String { get }
+
+    func fetch<Sink: FetchSink>(_ request: FetchRequest, into sink: inout Sink) async throws -> FetchOutcome
+
+    /// Releases connections and threads. Called once, when the engine stops.
+    func shutdown() async
+}
+
+/// Limits that a transport enforces on every transfer.
+public struct TransferLimits: Sendable, Equatable {
+    /// Time to establish a connection.
+    public var connectTimeout: Duration
+    /// The longest time without a single byte arriving.
+    public var idleTimeout: Duration
+    /// The longest a whole transfer, head and body, may take.
+    public var transferTimeout: Duration
+    /// A transfer slower than this many bytes per second, averaged over ``lowSpeedWindow``,
+    /// is abandoned (so a 1-byte-a-second drip cannot hold a download slot for hours).
+    public var lowSpeedLimit: Int64
+    public var lowSpeedWindow: Duration
+    /// The most redirects followed for one request.
+    public var maximumRedirects: Int
+
+    public init(
+        connectTimeout: Duration = .seconds(10),
+        idleTimeout: Duration = .seconds(30),
+        transferTimeout: Duration = .seconds(3600),
+        lowSpeedLimit: Int64 = 1024,
+        lowSpeedWindow: Duration = .seconds(60),
+        maximumRedirects: Int = 5
+    ) {
+        self.connectTimeout = connectTimeout
+        self.idleTimeout = idleTimeout
+        self.transferTimeout = transferTimeout
+        self.lowSpeedLimit = lowSpeedLimit
+        self.lowSpeedWindow = lowSpeedWindow
+        self.maximumRedirects = maximumRedirects
+    }
+}
+
+/// Enforces ``TransferLimits/transferTimeout`` and the low-speed rule from inside a body
+/// loop; the idle timeout is the transport's own.
+struct TransferClock {
+    let limits: TransferLimits
+    let started = ContinuousClock.now
+    private var windowStart = ContinuousClock.now
+    private var windowBytes: Int64 = 0
+
+    init(limits: TransferLimits) { self.limits = limits }
+
+    mutating func received(_ count: Int, path: String) throws {
+        let now = ContinuousClock.now
+        if now - started > limits.transferTimeout {
+            throw UpdateError(.timeout, "\(path): transfer took longer than \(limits.transferTimeout)")
+        }
+        windowBytes += Int64(count)
+        let elapsed = now - windowStart
+        if elapsed >= limits.lowSpeedWindow {
+            let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+            if Double(windowBytes) / seconds < Double(limits.lowSpeedLimit) {
+                throw UpdateError(.transferTooSlow, "\(path): fewer than \(limits.lowSpeedLimit) bytes/s for \(limits.lowSpeedWindow)")
+            }
+            windowStart = now
+            windowBytes = 0
+        }
+    }
+}
+
+extension RepositoryTransport {
+    /// Fetches a whole small file into memory, refusing more than `limit` bytes with `tooLarge`.
+    func fetchSmall(_ request: FetchRequest, limit: Int, tooLarge: UpdateError.Code) async throws -> (FetchOutcome, [UInt8]) {
+        var sink = MemorySink(limit: limit, tooLarge: tooLarge, path: request.path)
+        let outcome = try await fetch(request, into: &sink)
+        return (outcome, sink.bytes)
+    }
+}
+
+struct MemorySink: FetchSink {
+    let limit: Int
+    let tooLarge: UpdateError.Code
+    let path: String
+    var bytes: [UInt8] = []
+
+    mutating func begin(offset: Int64, contentLength: Int64?, validators: Validators) throws {
+        bytes.removeAll()
+        if let contentLength, contentLength > limit {
+            throw UpdateError(tooLarge, "\(path) is \(contentLength) bytes, over the limit of \(limit)")
+        }
+    }
+
+    mutating func append(_ chunk: UnsafeRawBufferPointer) throws {
+        guard bytes.count + chunk.count <= limit else {
+            throw UpdateError(tooLarge, "\(path) is over the limit of \(limit) bytes")
+        }
+        bytes.append(contentsOf: chunk)
+    }
+}

@@ -1,0 +1,124 @@
+/// A semantic version, as defined by Semantic Versioning 2.0.0.
+///
+/// Ordering follows the specification's precedence rules: major, minor and patch compare
+/// numerically; a version with a pre-release is lower than the same version without one;
+/// pre-release identifiers compare one by one, numeric ones numerically and below
+/// alphanumeric ones, which compare in ASCII order; a shorter list of identifiers is
+/// lower when all before it are equal. Build metadata (`+…`) is ignored when ordering,
+/// so `1.0.0+a` and `1.0.0+b` have the same precedence and neither is newer.
+///
+/// Versions become directory names, so the text is limited to 64 ASCII characters.
+public struct Version: Sendable, Hashable, Comparable, CustomStringConvertible, Codable {
+    public enum PrereleaseIdentifier: Sendable, Hashable {
+        case numeric(UInt64)
+        case alphanumeric(String)
+    }
+
+    public let major: UInt64
+    public let minor: UInt64
+    public let patch: UInt64
+    public let prerelease: [PrereleaseIdentifier]
+    public let build: [String]
+    /// The exact text this version was parsed from.
+    public let text: String
+
+    public static let maximumLength = 64
+
+    public init(_ text: String) throws {
+        func invalid(_ why: String) -> UpdateError {
+            UpdateError(.invalidVersion, "invalid version \(String(reflecting: String(text.prefix(80)))): \(why)")
+        }
+        guard !text.isEmpty, text.utf8.count <= Self.maximumLength else {
+            throw invalid("expected 1 to \(Self.maximumLength) characters")
+        }
+        var rest = Substring(text)
+        var build: [String] = []
+        if let plus = rest.firstIndex(of: "+") {
+            build = rest[rest.index(after: plus)...].split(separator: ".", omittingEmptySubsequences: false).map(String.init)
+            rest = rest[..<plus]
+            guard build.allSatisfy({ !$0.isEmpty && $0.utf8.allSatisfy(Self.isIdentifierByte) }) else {
+                throw invalid("build metadata must be dot-separated [0-9A-Za-z-] identifiers")
+            }
+        }
+        var prerelease: [PrereleaseIdentifier] = []
+        if let dash = rest.firstIndex(of: "-") {
+            let identifiers = rest[rest.index(after: dash)...].split(separator: ".", omittingEmptySubsequences: false)
+            rest = rest[..<dash]
+            for identifier in identifiers {
+                guard !identifier.isEmpty, identifier.utf8.allSatisfy(Self.isIdentifierByte) else {
+                    throw invalid("pre-release must be dot-separated [0-9A-Za-z-] identifiers")
+                }
+                if identifier.utf8.allSatisfy(Self.isDigit) {
+                    guard let number = Self.number(identifier) else {
+                        throw invalid("numeric pre-release identifiers have no leading zeros and fit in 64 bits")
+                    }
+                    prerelease.append(.numeric(number))
+                } else {
+                    prerelease.append(.alphanumeric(String(identifier)))
+                }
+            }
+        }
+        let core = rest.split(separator: ".", omittingEmptySubsequences: false)
+        guard core.count == 3 else { throw invalid("expected MAJOR.MINOR.PATCH") }
+        guard let major = Self.number(core[0]), let minor = Self.number(core[1]), let patch = Self.number(core[2]) else {
+            throw invalid("MAJOR, MINOR and PATCH are numbers without leading zeros")
+        }
+        self.major = major
+        self.minor = minor
+        self.patch = patch
+        self.prerelease = prerelease
+        self.build = build
+        self.text = text
+    }
+
+    private static func isDigit(_ byte: UInt8) -> Bool { (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) }
+
+    private static func isIdentifierByte(_ byte: UInt8) -> Bool {
+        isDigit(byte) || (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte)
+            || (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(byte) || byte == UInt8(ascii: "-")
+    }
+
+    private static func number(_ text: Substring) -> UInt64? {
+        guard !text.isEmpty, text.utf8.allSatisfy(isDigit), text == "0" || text.first != "0" else { return nil }
+        return UInt64(text)
+    }
+
+    public var description: String { text }
+
+    /// Equality is textual (`1.0.0+a` ≠ `1.0.0+b`); use ``hasSamePrecedence(as:)`` to ignore build metadata.
+    public static func == (lhs: Version, rhs: Version) -> Bool { lhs.text == rhs.text }
+
+    public func hash(into hasher: inout Hasher) { hasher.combine(text) }
+
+    public func hasSamePrecedence(as other: Version) -> Bool { !(self < other) && !(other < self) }
+
+    public static func < (lhs: Version, rhs: Version) -> Bool {
+        if lhs.major != rhs.major { return lhs.major < rhs.major }
+        if lhs.minor != rhs.minor { return lhs.minor < rhs.minor }
+        if lhs.patch != rhs.patch { return lhs.patch < rhs.patch }
+        switch (lhs.prerelease.isEmpty, rhs.prerelease.isEmpty) {
+        case (true, true), (true, false): return false
+        case (false, true): return true
+        case (false, false): break
+        }
+        for (left, right) in zip(lhs.prerelease, rhs.prerelease) where left != right {
+            switch (left, right) {
+            case let (.numeric(a), .numeric(b)): return a < b
+            case (.numeric, .alphanumeric): return true
+            case (.alphanumeric, .numeric): return false
+            case let (.alphanumeric(a), .alphanumeric(b)): return Array(a.utf8).lexicographicallyPrecedes(Array(b.utf8))
+            }
+        }
+        return lhs.prerelease.count < rhs.prerelease.count
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let string = try decoder.singleValueContainer().decode(String.self)
+        try self.init(string)
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(text)
+    }
+}

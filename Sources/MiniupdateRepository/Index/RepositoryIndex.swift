@@ -1,0 +1,148 @@
+import FoundationEssentials
+
+/// The repository's table of contents: for every app, its latest release.
+///
+/// Clients fetch only this one document to check every installed app, so it carries all
+/// they need to decide and to verify a download. It travels inside a ``SignedIndex``.
+public struct RepositoryIndex: Sendable, Equatable {
+    /// The only format this code reads and writes.
+    public static let format = 1
+
+    /// Increases with every publish. Clients refuse a serial lower than one they accepted.
+    public var serial: UInt64
+    /// When it was signed, in seconds since the Unix epoch.
+    public var published: Int64
+    /// After this moment, in seconds since the Unix epoch, clients refuse the index.
+    public var expires: Int64
+    public var apps: [AppID: Release]
+
+    public init(serial: UInt64, published: Int64, expires: Int64, apps: [AppID: Release] = [:]) {
+        self.serial = serial
+        self.published = published
+        self.expires = expires
+        self.apps = apps
+    }
+}
+
+/// One version of one app, as the index describes it.
+public struct Release: Sendable, Equatable, Codable {
+    public var version: Version
+    /// The package's path relative to the repository root, for example
+    /// `packages/com.example.weather/com.example.weather-1.4.0.tar.zst`.
+    public var package: String
+    /// The SHA-256 of the package file, in lower-case hex.
+    public var sha256: String
+    /// The package file's exact size in bytes.
+    public var size: Int64
+    /// The total size of the regular files in the package, once unpacked.
+    public var installedSize: Int64
+    /// The number of entries (files, directories, links) in the package.
+    public var files: Int
+    /// Free text for people, at most ``maximumNotesLength`` bytes.
+    public var notes: String?
+
+    public static let maximumNotesLength = 4096
+
+    public init(version: Version, package: String, sha256: String, size: Int64, installedSize: Int64, files: Int, notes: String? = nil) {
+        self.version = version
+        self.package = package
+        self.sha256 = sha256
+        self.size = size
+        self.installedSize = installedSize
+        self.files = files
+        self.notes = notes
+    }
+
+    private enum CodingKeys: String, CodingKey, CaseIterable {
+        case version, package, sha256, size, installedSize, files, notes
+    }
+
+    public init(from decoder: any Decoder) throws {
+        try rejectUnknownKeys(in: decoder, allowed: CodingKeys.allCases.map(\.rawValue))
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        version = try container.decode(Version.self, forKey: .version)
+        package = try container.decode(String.self, forKey: .package)
+        sha256 = try container.decode(String.self, forKey: .sha256)
+        size = try container.decode(Int64.self, forKey: .size)
+        installedSize = try container.decode(Int64.self, forKey: .installedSize)
+        files = try container.decode(Int.self, forKey: .files)
+        notes = try container.decodeIfPresent(String.self, forKey: .notes)
+        try validate()
+    }
+
+    func validate() throws {
+        func malformed(_ why: String) -> UpdateError { UpdateError(.indexMalformed, "release \(version): \(why)") }
+        guard Self.isValidPackagePath(package) else { throw malformed("package path \(String(reflecting: package)) is not a safe relative path") }
+        guard sha256.utf8.count == 64, sha256.utf8.allSatisfy({ (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) || (UInt8(ascii: "a")...UInt8(ascii: "f")).contains($0) }) else {
+            throw malformed("sha256 must be 64 lower-case hex digits")
+        }
+        guard size > 0, installedSize >= 0, files >= 0 else { throw malformed("sizes and counts must not be negative") }
+        guard (notes?.utf8.count ?? 0) <= Self.maximumNotesLength else { throw malformed("notes exceed \(Self.maximumNotesLength) bytes") }
+    }
+
+    /// A package path is relative, made of `[A-Za-z0-9._+-]` components that are not `.` or
+    /// `..`, and at most 512 bytes, so it means the same thing as a URL path and a file path.
+    public static func isValidPackagePath(_ path: String) -> Bool {
+        guard !path.isEmpty, path.utf8.count <= 512 else { return false }
+        return path.split(separator: "/", omittingEmptySubsequences: false).allSatisfy { component in
+            !component.isEmpty && component != "." && component != ".."
+                && component.utf8.allSatisfy { byte in
+                    (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte) || (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(byte)
+                        || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) || byte == UInt8(ascii: ".")
+                        || byte == UInt8(ascii: "_") || byte == UInt8(ascii: "-") || byte == UInt8(ascii: "+")
+                }
+        }
+    }
+}
+
+extension RepositoryIndex: Codable {
+    private enum CodingKeys: String, CodingKey, CaseIterable {
+        case format, serial, published, expires, apps
+    }
+
+    public init(from decoder: any Decoder) throws {
+        try rejectUnknownKeys(in: decoder, allowed: CodingKeys.allCases.map(\.rawValue))
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        let format = try container.decode(Int.self, forKey: .format)
+        guard format == Self.format else {
+            throw UpdateError(.indexMalformed, "index format \(format) is not supported (expected \(Self.format))")
+        }
+        serial = try container.decode(UInt64.self, forKey: .serial)
+        published = try container.decode(Int64.self, forKey: .published)
+        expires = try container.decode(Int64.self, forKey: .expires)
+        let byName = try container.decode([String: Release].self, forKey: .apps)
+        var apps: [AppID: Release] = [:]
+        apps.reserveCapacity(byName.count)
+        for (name, release) in byName {
+            apps[try AppID(name)] = release
+        }
+        self.apps = apps
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(Self.format, forKey: .format)
+        try container.encode(serial, forKey: .serial)
+        try container.encode(published, forKey: .published)
+        try container.encode(expires, forKey: .expires)
+        var byName: [String: Release] = [:]
+        for (app, release) in apps { byName[app.rawValue] = release }
+        try container.encode(byName, forKey: .apps)
+    }
+}
+
+private struct AnyCodingKey: CodingKey {
+    var stringValue: String
+    var intValue: Int? { nil }
+    init(stringValue: String) { self.stringValue = stringValue }
+    init?(intValue: Int) { nil }
+}
+
+/// Strict parsing: a key this format does not define is an error, not something to skip,
+/// so that a typo or a newer format is never silently misread.
+func rejectUnknownKeys(in decoder: any Decoder, allowed: [String]) throws {
+    let container = try decoder.container(keyedBy: AnyCodingKey.self)
+    if let unknown = container.allKeys.first(where: { !allowed.contains($0.stringValue) }) {
+        throw UpdateError(.indexMalformed, "unknown key \(String(reflecting: String(unknown.stringValue.prefix(64))))")
+    }
+}
