@@ -67,9 +67,11 @@ let package = Package(
             name: "MiniupdateTestSupport",
             dependencies: [
                 "MiniupdateRepository",
+                "CArchive",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ],
             path: "Tests/Support",
             swiftSettings: strict

@@ -75,4 +75,10 @@ public struct ApplyResult: Sendable, Equatable {
     public var app: AppID
     public var version: Version
     public var previousVersion: Version?
+
+    public init(app: AppID, version: Version, previousVersion: Version?) {
+        self.app = app
+        self.version = version
+        self.previousVersion = previousVersion
+    }
 }

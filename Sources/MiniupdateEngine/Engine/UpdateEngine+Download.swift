@@ -69,8 +69,11 @@ extension UpdateEngine {
         let path = try await downloader.download(app: app, release: release) { bytes, total in
             reporter.report(bytes: bytes, total: total)
         }
+        // Staged or refused, the download is done with: a package that matched its signed
+        // digest gives the same refused content if fetched again, and a full disk wants
+        // its space back.
+        defer { downloader.discard(app: app, version: release.version) }
         try stager.stage(app: app, release: release, packagePath: path)
-        downloader.discard(app: app, version: release.version)
     }
 }
 

@@ -106,6 +106,13 @@ struct StateLoader {
         if let staged = persisted.staged, !exists(staged) || persisted.installed.map({ !($0 < staged) }) ?? false {
             persisted.staged = nil
         }
+        if persisted.staged == nil, let installed = persisted.installed {
+            // A tree under versions/ is complete by construction: one staged just before a
+            // crash, newer than what is installed and not held back, is the staged update.
+            persisted.staged = present.compactMap { try? Version($0) }
+                .filter { candidate in installed < candidate && (persisted.heldBack.map { $0 < candidate } ?? true) }
+                .max()
+        }
         let keep = Set([persisted.installed, persisted.previous, persisted.staged].compactMap { $0?.text })
         for name in present where !keep.contains(name) {
             if let version = try? Version(name) { try stager.moveToTrash(app: app, version: version) }

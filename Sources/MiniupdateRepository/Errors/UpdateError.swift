@@ -76,11 +76,9 @@ extension UpdateError.Code {
 
     // Engine requests.
     public static let unknownApp = Self("unknown-app")
-    public static let notInstalled = Self("not-installed")
     public static let noUpdateReady = Self("no-update-ready")
     public static let noPreviousVersion = Self("no-previous-version")
     public static let versionNotNewer = Self("version-not-newer")
-    public static let developmentInstall = Self("development-install")
     public static let cancelled = Self("cancelled")
     public static let shuttingDown = Self("shutting-down")
 }

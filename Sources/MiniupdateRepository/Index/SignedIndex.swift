@@ -22,6 +22,11 @@ public struct SignedIndex: Sendable {
     public struct Signature: Sendable, Equatable {
         public var keyID: String
         public var bytes: [UInt8]
+
+        public init(keyID: String, bytes: [UInt8]) {
+            self.keyID = keyID
+            self.bytes = bytes
+        }
     }
 
     public var signatures: [Signature]

@@ -23,6 +23,7 @@ public struct PackageDigest: Sendable, Equatable {
 public enum PackageBuilder {
     public static let fileExtension = "tar.zst"
 
+    @discardableResult
     public static func build(from sourceDirectory: String, to packagePath: String) throws -> PackageDigest {
         guard FileSystem.kind(at: sourceDirectory) == .directory else {
             throw UpdateError(.invalidArgument, "\(sourceDirectory) is not a directory")

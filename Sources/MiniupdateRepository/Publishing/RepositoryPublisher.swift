@@ -33,27 +33,51 @@ public struct RepositoryPublisher {
         return try IndexVerifier.decode(envelope.body)
     }
 
+    /// One app version to publish.
+    public struct Item: Sendable {
+        public var app: AppID
+        public var version: Version
+        public var sourceDirectory: String
+        public var notes: String?
+
+        public init(app: AppID, version: Version, sourceDirectory: String, notes: String? = nil) {
+            self.app = app
+            self.version = version
+            self.sourceDirectory = sourceDirectory
+            self.notes = notes
+        }
+    }
+
     /// Packs `sourceDirectory` as `version` of `app` and publishes it.
     /// Refuses a version that is not higher than the app's latest.
     @discardableResult
     public func publish(app: AppID, version: Version, from sourceDirectory: String, key: RepositorySigningKey, expiresIn: Duration, notes: String? = nil, now: Int64) throws -> Release {
+        try publish([Item(app: app, version: version, sourceDirectory: sourceDirectory, notes: notes)], key: key, expiresIn: expiresIn, now: now)[0]
+    }
+
+    /// Publishes several app versions under one new index (one serial).
+    public func publish(_ items: [Item], key: RepositorySigningKey, expiresIn: Duration, now: Int64) throws -> [Release] {
         try withLock {
             try FileSystem.createDirectory(directory)
             var index = try currentIndex() ?? RepositoryIndex(serial: 0, published: now, expires: now)
-            if let latest = index.apps[app]?.version, !(latest < version) {
-                throw UpdateError(.versionNotNewer, "\(app) \(version) is not higher than the published \(latest)")
+            var releases: [Release] = []
+            for item in items {
+                if let latest = index.apps[item.app]?.version, !(latest < item.version) {
+                    throw UpdateError(.versionNotNewer, "\(item.app) \(item.version) is not higher than the published \(latest)")
+                }
+                let packageDirectory = "packages/\(item.app.rawValue)"
+                // '+' (build metadata) is fine in a path but some object stores read it as a space.
+                let fileName = "\(item.app.rawValue)-\(item.version.text.replacing("+", with: "_")).\(PackageBuilder.fileExtension)"
+                let relativePath = "\(packageDirectory)/\(fileName)"
+                try FileSystem.createDirectory("\(directory)/\(packageDirectory)")
+                let digest = try PackageBuilder.build(from: item.sourceDirectory, to: "\(directory)/\(relativePath)")
+                let release = Release(version: item.version, package: relativePath, sha256: digest.sha256, size: digest.size, installedSize: digest.installedSize, files: digest.files, notes: item.notes)
+                try release.validate()
+                index.apps[item.app] = release
+                releases.append(release)
             }
-            let packageDirectory = "packages/\(app.rawValue)"
-            // '+' (build metadata) is fine in a path but some object stores read it as a space.
-            let fileName = "\(app.rawValue)-\(version.text.replacing("+", with: "_")).\(PackageBuilder.fileExtension)"
-            let relativePath = "\(packageDirectory)/\(fileName)"
-            try FileSystem.createDirectory("\(directory)/\(packageDirectory)")
-            let digest = try PackageBuilder.build(from: sourceDirectory, to: "\(directory)/\(relativePath)")
-            let release = Release(version: version, package: relativePath, sha256: digest.sha256, size: digest.size, installedSize: digest.installedSize, files: digest.files, notes: notes)
-            try release.validate()
-            index.apps[app] = release
             try write(&index, key: key, expiresIn: expiresIn, now: now)
-            return release
+            return releases
         }
     }
 

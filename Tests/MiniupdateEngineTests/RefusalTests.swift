@@ -1,0 +1,213 @@
+import Foundation
+import MiniupdateEngine
+import MiniupdateRepository
+import MiniupdateTestSupport
+import Testing
+
+/// Every refusal of the repository format, through the engine, each by its code; the
+/// installed version stays current and intact.
+@Suite struct RefusalTests {
+    static let app = "com.example.weather"
+
+    /// Installs 1.0.0, lets `tamper` break the repository, checks, and returns the failure.
+    func failure(http: Bool = true, limits: EngineLimits = EngineLimits(), keys: [RepositoryPublicKey]? = nil,
+                 _ tamper: @Sendable (EngineHarness) throws -> Void) async throws -> UpdateError.Code? {
+        let harness = try await EngineHarness.make(http: http)
+        try harness.repo.publish(Self.app, "1.0.0")
+        preinstallPublished(harness)
+        try tamper(harness)
+        let code = try await harness.withEngine(limits: limits, keys: keys) { engine, events -> UpdateError.Code? in
+            do {
+                let result = try await engine.check(appID(Self.app))
+                guard result.hasUpdate else { return nil }
+                let failed = try await events.wait(for: Self.app) { $0.isFailed || $0.isReady }
+                return failed.failureCode
+            } catch let error as UpdateError {
+                try await events.wait(for: Self.app) { $0.isFailed }
+                return error.code
+            }
+        }
+        #expect(harness.current(Self.app) == "versions/1.0.0")
+        #expect(harness.installedFile(Self.app) == "\(Self.app) 1.0.0\n")
+        #expect(!FileManager.default.fileExists(atPath: harness.state.sub("state/apps/\(Self.app)/versions/1.1.0")))
+        await harness.remove()
+        return code
+    }
+
+    func preinstallPublished(_ harness: EngineHarness) {
+        try! preinstall([Self.app], version: "1.0.0", in: harness)
+    }
+
+    @Test func untrustedKey() async throws {
+        #expect(try await failure(keys: [RepositorySigningKey().publicKey]) { _ in } == .untrustedKey)
+    }
+
+    @Test func badSignature() async throws {
+        let code = try await failure { harness in
+            try harness.repo.publish(Self.app, "1.1.0")
+            var bytes = harness.repo.indexBytes
+            let position = bytes.lastIndex(of: UInt8(ascii: "1"))!
+            bytes[position] = UInt8(ascii: "2")
+            try bytes.write(to: URL(fileURLWithPath: "\(harness.repo.repositoryPath)/index.signed"))
+        }
+        #expect(code == .signatureInvalid)
+    }
+
+    @Test func replayedOlderIndex() async throws {
+        let harness = try await EngineHarness.make(http: true)
+        try harness.repo.publish(Self.app, "1.0.0")
+        let old = harness.repo.indexBytes
+        try harness.repo.publish(Self.app, "1.1.0")
+        try await harness.withEngine { engine, _ in
+            try await engine.install(appID(Self.app))
+            try old.write(to: URL(fileURLWithPath: "\(harness.repo.repositoryPath)/index.signed"))
+            let error = await #expect(throws: UpdateError.self) { try await engine.check(appID(Self.app)) }
+            #expect(error?.code == .indexRollback)
+            #expect(harness.current(Self.app) == "versions/1.1.0")
+        }
+        // The accepted serial survives a restart.
+        try await harness.withEngine { engine, _ in
+            let error = await #expect(throws: UpdateError.self) { try await engine.check(appID(Self.app)) }
+            #expect(error?.code == .indexRollback)
+        }
+        await harness.remove()
+    }
+
+    @Test func expiredIndex() async throws {
+        let code = try await failure { harness in
+            let index = try #require(try harness.repo.publisher.currentIndex())
+            try harness.repo.signAndWrite(index, expiresIn: .seconds(60), now: RepositoryFixture.now - 3600)
+        }
+        #expect(code == .indexExpired)
+    }
+
+    @Test func indexOverTheLimit() async throws {
+        #expect(try await failure(limits: EngineLimits(maximumIndexSize: 100)) { _ in } == .indexTooLarge)
+    }
+
+    @Test func packageLongerThanDeclared() async throws {
+        let code = try await failure { harness in
+            let release = try harness.repo.publish(Self.app, "1.1.0")
+            harness.server!.setFault(.append(Array(repeating: 0x41, count: 4096)), for: "/" + release.package)
+        }
+        #expect(code == .packageTooLarge)
+    }
+
+    @Test func endlessPackageBody() async throws {
+        let code = try await failure { harness in
+            let release = try harness.repo.publish(Self.app, "1.1.0")
+            harness.server!.setFault(.drip(bytes: 64 * 1024, interval: .milliseconds(1)), for: "/" + release.package)
+        }
+        #expect(code == .packageTooLarge)
+    }
+
+    @Test func packageOverTheConfiguredLimit() async throws {
+        #expect(try await failure(limits: EngineLimits(maximumPackageSize: 10)) { harness in
+            try harness.repo.publish(Self.app, "1.1.0")
+        } == .packageTooLarge)
+    }
+
+    @Test(arguments: [true, false])
+    func packageWithAnotherDigest(http: Bool) async throws {
+        let code = try await failure(http: http) { harness in
+            let release = try harness.repo.publish(Self.app, "1.1.0")
+            let path = "\(harness.repo.repositoryPath)/\(release.package)"
+            var bytes = try Data(contentsOf: URL(fileURLWithPath: path))
+            bytes[bytes.count - 5] ^= 0x01
+            try bytes.write(to: URL(fileURLWithPath: path))
+        }
+        #expect(code == .digestMismatch)
+    }
+
+    @Test func missingPackage() async throws {
+        let code = try await failure { harness in
+            let release = try harness.repo.publish(Self.app, "1.1.0")
+            try FileManager.default.removeItem(atPath: "\(harness.repo.repositoryPath)/\(release.package)")
+        }
+        #expect(code == .notFound)
+    }
+
+    @Test func serverError() async throws {
+        let code = try await failure { harness in
+            let release = try harness.repo.publish(Self.app, "1.1.0")
+            harness.server!.setFault(.status(500), for: "/" + release.package)
+        }
+        #expect(code == .httpStatus)
+    }
+
+    @Test func truncatedBody() async throws {
+        let code = try await failure { harness in
+            let release = try harness.repo.publish(Self.app, "1.1.0")
+            harness.server!.setFault(.truncate(after: 10), for: "/" + release.package)
+        }
+        #expect(code == .repositoryUnreachable || code == .packageTruncated)
+    }
+
+    @Test func slowDripPastTheIdleTimeout() async throws {
+        let limits = EngineLimits(transfer: TransferLimits(idleTimeout: .milliseconds(300)))
+        let code = try await failure(limits: limits) { harness in
+            let release = try harness.repo.publish(Self.app, "1.1.0")
+            harness.server!.setFault(.drip(bytes: 1, interval: .seconds(2)), for: "/" + release.package)
+        }
+        #expect(code == .timeout)
+    }
+
+    @Test func slowDripBelowTheLowSpeedLimit() async throws {
+        let limits = EngineLimits(transfer: TransferLimits(lowSpeedLimit: 10_000, lowSpeedWindow: .milliseconds(500)))
+        let code = try await failure(limits: limits) { harness in
+            let release = try harness.repo.publish(Self.app, "1.1.0")
+            harness.server!.setFault(.drip(bytes: 1, interval: .milliseconds(50)), for: "/" + release.package)
+        }
+        #expect(code == .transferTooSlow)
+    }
+
+    @Test func redirectLoop() async throws {
+        let code = try await failure { harness in
+            harness.server!.setFault(.redirect(to: "/index.signed"), for: "/index.signed")
+        }
+        #expect(code == .redirectRefused)
+    }
+
+    @Test func unreachableRepository() async throws {
+        let limits = EngineLimits(transfer: TransferLimits(connectTimeout: .seconds(1)))
+        let code = try await failure(limits: limits) { harness in try harness.server!.shutdownNow() }
+        #expect(code == .repositoryUnreachable)
+    }
+
+    static let hostileArchives: [(String, [ArchiveGenerator.Entry], UpdateError.Code)] = [
+        ("dot-dot", [.file("../../escape", [1])], .archiveUnsafePath),
+        ("absolute", [.file("/tmp/escape", [1])], .archiveUnsafePath),
+        ("symlink out", [.symlink("out", target: "../../../../etc")], .archiveLinkEscape),
+        ("hard link out", [.hardlink("h", target: "/etc/passwd")], .archiveUnsafePath),
+        ("device", [.characterDevice("null")], .archiveUnsupportedEntry),
+    ]
+
+    @Test(arguments: hostileArchives.map(\.0))
+    func hostileArchive(_ name: String) async throws {
+        let (_, entries, expected) = Self.hostileArchives.first { $0.0 == name }!
+        let code = try await failure { harness in
+            let archive = harness.state.sub("hostile.tar.zst")
+            try ArchiveGenerator.write(entries, to: archive)
+            try harness.repo.publishRaw(Self.app, "1.1.0", archive: archive)
+        }
+        #expect(code == expected)
+    }
+
+    @Test func archiveLargerThanDeclared() async throws {
+        let code = try await failure { harness in
+            let archive = harness.state.sub("bomb.tar.zst")
+            try ArchiveGenerator.write([.zeros("zeros", size: 8 << 20)], to: archive)
+            try harness.repo.publishRaw(Self.app, "1.1.0", archive: archive, installedSize: 1 << 20, files: 1)
+        }
+        #expect(code == .archiveTooLarge)
+    }
+
+    @Test func moreEntriesThanDeclared() async throws {
+        let code = try await failure { harness in
+            let archive = harness.state.sub("many.tar.zst")
+            try ArchiveGenerator.write((0..<50).map { .file("f\($0)", [1]) }, to: archive)
+            try harness.repo.publishRaw(Self.app, "1.1.0", archive: archive, installedSize: 1000, files: 10)
+        }
+        #expect(code == .archiveTooManyFiles)
+    }
+}
