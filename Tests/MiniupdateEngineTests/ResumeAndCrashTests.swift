@@ -19,6 +19,27 @@ import Testing
         return ["index.html": "maps big\n", "data.bin": text]
     }
 
+    /// Installs 1.0.0 and stages 1.1.0, then stops the engine.
+    func installThenStage(in harness: EngineHarness) async throws {
+        try harness.repo.publish(Self.app, "1.0.0")
+        try await harness.withEngine { engine, events in
+            try await engine.install(appID(Self.app))
+            try harness.repo.publish(Self.app, "1.1.0")
+            try await engine.check(appID(Self.app))
+            try await events.wait(for: Self.app) { $0 == .ready(version: version("1.1.0")) }
+        }
+    }
+
+    /// A new engine (a restart) reports `staged` as ready, and applies it.
+    func expectStagedThenApply(_ staged: String, in harness: EngineHarness) async throws {
+        try await harness.withEngine { engine, _ in
+            let status = try await engine.status(of: appID(Self.app))
+            #expect(status.state == .ready)
+            #expect(status.stagedVersion == version(staged))
+            try await engine.applyUpdate(appID(Self.app))
+        }
+    }
+
     @Test func anInterruptedDownloadResumesWithOnlyTheMissingBytes() async throws {
         let harness = try await EngineHarness.make(http: true)
         try harness.repo.publish(Self.app, "1.0.0")
@@ -78,34 +99,17 @@ import Testing
 
     @Test func aStopBetweenStagingAndApplyKeepsThePreviousVersionCurrent() async throws {
         let harness = try await EngineHarness.make(http: false)
-        try harness.repo.publish(Self.app, "1.0.0")
-        try await harness.withEngine { engine, events in
-            try await engine.install(appID(Self.app))
-            try harness.repo.publish(Self.app, "1.1.0")
-            try await engine.check(appID(Self.app))
-            try await events.wait(for: Self.app) { $0 == .ready(version: version("1.1.0")) }
-        }
+        try await installThenStage(in: harness)
         #expect(harness.current(Self.app) == "versions/1.0.0")
         #expect(harness.installedFile(Self.app) == "\(Self.app) 1.0.0\n")
-        try await harness.withEngine { engine, _ in
-            let status = try await engine.status(of: appID(Self.app))
-            #expect(status.state == .ready)
-            #expect(status.stagedVersion == version("1.1.0"))
-            try await engine.applyUpdate(appID(Self.app))
-        }
+        try await expectStagedThenApply("1.1.0", in: harness)
         #expect(harness.installedFile(Self.app) == "\(Self.app) 1.1.0\n")
         await harness.remove()
     }
 
     @Test func startUpRepairsWhatACrashLeftBehind() async throws {
         let harness = try await EngineHarness.make(http: false)
-        try harness.repo.publish(Self.app, "1.0.0")
-        try await harness.withEngine { engine, events in
-            try await engine.install(appID(Self.app))
-            try harness.repo.publish(Self.app, "1.1.0")
-            try await engine.check(appID(Self.app))
-            try await events.wait(for: Self.app) { $0 == .ready(version: version("1.1.0")) }
-        }
+        try await installThenStage(in: harness)
         let appDirectory = harness.state.sub("state/apps/\(Self.app)")
         // Half-unpacked tree, half-deleted tree, a temporary link and state file, and an
         // orphan version: what SIGKILL at various points leaves.
@@ -138,12 +142,7 @@ import Testing
         try await harness.withEngine { engine, _ in try await engine.install(appID(Self.app)) }
         // The rename into versions/ happened; the state write did not.
         try writeTree(["index.html": "1.2.0 staged\n"], at: harness.state.sub("state/apps/\(Self.app)/versions/1.2.0"))
-        try await harness.withEngine { engine, _ in
-            let status = try await engine.status(of: appID(Self.app))
-            #expect(status.state == .ready)
-            #expect(status.stagedVersion == version("1.2.0"))
-            try await engine.applyUpdate(appID(Self.app))
-        }
+        try await expectStagedThenApply("1.2.0", in: harness)
         #expect(harness.installedFile(Self.app) == "1.2.0 staged\n")
         await harness.remove()
     }
