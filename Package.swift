@@ -11,7 +11,10 @@ let package = Package(
     products: [
         .library(name: "MiniupdateRepository", targets: ["MiniupdateRepository"]),
         .library(name: "MiniupdateEngine", targets: ["MiniupdateEngine"]),
+        .library(name: "MiniupdateProtocol", targets: ["MiniupdateProtocol"]),
+        .library(name: "MiniupdateClient", targets: ["MiniupdateClient"]),
         .executable(name: "miniupdate-repo", targets: ["miniupdate-repo"]),
+        .executable(name: "miniupdated", targets: ["miniupdated"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
@@ -19,6 +22,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
     ],
     targets: [
         // libarchive, the package format's reader and writer (Debian: libarchive-dev).
@@ -50,6 +54,53 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            swiftSettings: strict
+        ),
+        // Wire protocol v1: message types and error codes, shared by the daemon and clients.
+        .target(
+            name: "MiniupdateProtocol",
+            dependencies: [.product(name: "NIOCore", package: "swift-nio")],
+            swiftSettings: strict
+        ),
+        // The client SDK: a connection to the daemon, and the seed's UpdateManager over it.
+        .target(
+            name: "MiniupdateClient",
+            dependencies: [
+                "MiniupdateProtocol",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            swiftSettings: strict
+        ),
+        // The socket front end: protocol in, engine calls out, events back.
+        .target(
+            name: "MiniupdateServer",
+            dependencies: [
+                "MiniupdateEngine",
+                "MiniupdateProtocol",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strict
+        ),
+        // The daemon as a library: configuration, wiring, reload and shutdown.
+        .target(
+            name: "MiniupdateDaemon",
+            dependencies: [
+                "MiniupdateServer",
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strict
+        ),
+        .executableTarget(
+            name: "miniupdated",
+            dependencies: [
+                "MiniupdateDaemon",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict
         ),

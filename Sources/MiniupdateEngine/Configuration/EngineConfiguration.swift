@@ -55,6 +55,7 @@ public struct EngineConfiguration: Sendable {
 
     /// The transport for ``repository``.
     public func makeTransport() throws -> any RepositoryTransport {
+        if repository.isEmpty { return UnconfiguredTransport() }
         if repository.hasPrefix("file://") {
             let path = String(repository.dropFirst("file://".count))
             guard path.hasPrefix("/") else {
@@ -64,4 +65,18 @@ public struct EngineConfiguration: Sendable {
         }
         return try HTTPTransport(baseURL: repository, limits: limits.transfer)
     }
+}
+
+/// Stands in while no repository is configured: every fetch fails with a clear message,
+/// and everything local (status, apply, rollback) keeps working.
+public struct UnconfiguredTransport: RepositoryTransport {
+    public init() {}
+
+    public var location: String { "" }
+
+    public func fetch<Sink: FetchSink>(_ request: FetchRequest, into sink: inout Sink) async throws -> FetchOutcome {
+        throw UpdateError(.invalidArgument, "no repository is configured (set 'repository' in miniupdate.conf)")
+    }
+
+    public func shutdown() async {}
 }

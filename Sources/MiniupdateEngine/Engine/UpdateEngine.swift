@@ -20,12 +20,17 @@ public actor UpdateEngine {
         case refreshIndex(SharedResult<RepositoryIndex>)
         case download(AppID, Release, SharedResult<Void>)
         case prune(AppID)
+        /// A check nobody waits for: of one app, or of all when nil.
+        case check(AppID?)
     }
 
     let layout: StateLayout
     let logger: Logger
-    private(set) var configuration: EngineConfiguration
+    var configuration: EngineConfiguration
     var transport: any RepositoryTransport
+    /// Transports replaced by ``reconfigure(_:)``; downloads may still use them, so they
+    /// are shut down when the engine stops.
+    var retiredTransports: [any RepositoryTransport] = []
     var verifier: IndexVerifier
     var stager: Stager
     var downloader: PackageDownloader
@@ -83,6 +88,8 @@ public actor UpdateEngine {
         }
         pendingDownloads.removeAll()
         await transport.shutdown()
+        for retired in retiredTransports { await retired.shutdown() }
+        retiredTransports.removeAll()
         broadcaster.finish()
     }
 
@@ -91,6 +98,8 @@ public actor UpdateEngine {
         case .refreshIndex(let shared): await performIndexRefresh(shared)
         case .download(let app, let release, let shared): await performDownload(app: app, release: release, shared: shared)
         case .prune(let app): await performPrune(app: app)
+        case .check(let app?): _ = try? await check(app)
+        case .check(nil): _ = try? await checkAll()
         }
     }
 
@@ -98,6 +107,16 @@ public actor UpdateEngine {
     func enqueue(_ job: Job) -> Bool {
         if case .terminated = jobSink.yield(job) { return false }
         return true
+    }
+
+    /// Starts a check of `app` in the background; its outcome arrives as events.
+    public func requestCheck(_ app: AppID) {
+        _ = enqueue(.check(app))
+    }
+
+    /// Starts a check of every installed app in the background (the cold-start check).
+    public func requestCheckAll() {
+        _ = enqueue(.check(nil))
     }
 
     /// A stream of every event from now on. It ends when the engine stops.

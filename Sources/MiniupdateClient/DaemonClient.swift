@@ -1,0 +1,187 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import FoundationEssentials
+import MiniupdateProtocol
+import NIOCore
+import NIOPosix
+import Synchronization
+
+/// Why a call to the daemon did not return a result.
+public enum DaemonClientError: Error, Sendable, CustomStringConvertible {
+    /// The daemon could not be reached at `path`.
+    case unreachable(path: String, reason: String)
+    /// The connection closed before the response arrived.
+    case disconnected
+    /// The daemon answered with an error.
+    case rpc(RPCError)
+    /// The daemon sent something this client cannot read.
+    case malformedResponse(String)
+
+    public var description: String {
+        switch self {
+        case .unreachable(let path, let reason): "cannot reach miniupdated at \(path): \(reason)"
+        case .disconnected: "the connection to miniupdated closed"
+        case .rpc(let error): error.description
+        case .malformedResponse(let why): "malformed response from miniupdated: \(why)"
+        }
+    }
+}
+
+/// A notification from the daemon: its method and the raw line, decoded on demand.
+public struct DaemonNotification: Sendable {
+    public var method: String
+    public var line: [UInt8]
+
+    public func decode<Params: Codable & Sendable>(_ type: Params.Type) throws -> Params {
+        try JSONDecoder().decode(RPCNotification<Params>.self, from: Data(line)).params
+    }
+}
+
+/// One connection to `miniupdated`: requests with responses matched by id, and the stream
+/// of notifications.
+///
+/// Use it inside ``withConnection(socketPath:_:)``, which owns the reading task and closes
+/// the connection when the body returns.
+public final class DaemonClient: Sendable {
+    private let outbound: NIOAsyncChannelOutboundWriter<ByteBuffer>
+    private let pending = Mutex<State>(State())
+    private let nextID = Atomic<Int64>(0)
+    /// Every notification, in the order the daemon sent them.
+    public let notifications: AsyncStream<DaemonNotification>
+    private let notificationSink: AsyncStream<DaemonNotification>.Continuation
+
+    private struct State {
+        var waiting: [Int64: ResponseSlot] = [:]
+        var closed = false
+    }
+
+    /// The socket path clients use: `MINIUPDATE_SOCKET`, or the default.
+    public static var defaultSocketPath: String {
+        if let value = getenv(WireProtocol.socketEnvironmentVariable), value.pointee != 0 {
+            return String(cString: value)
+        }
+        return WireProtocol.defaultSocketPath
+    }
+
+    private init(outbound: NIOAsyncChannelOutboundWriter<ByteBuffer>) {
+        self.outbound = outbound
+        (notifications, notificationSink) = AsyncStream.makeStream(of: DaemonNotification.self)
+    }
+
+    /// Connects to the daemon, runs `body`, and closes the connection.
+    public static func withConnection<Result: Sendable>(
+        socketPath: String = DaemonClient.defaultSocketPath,
+        _ body: @Sendable (DaemonClient) async throws -> Result
+    ) async throws -> Result {
+        let channel: NIOAsyncChannel<ByteBuffer, ByteBuffer>
+        do {
+            channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+                .connect(unixDomainSocketPath: socketPath) { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(LineFrameDecoder(maximumLength: 64 << 20)))
+                        return try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel, configuration: .init(isOutboundHalfClosureEnabled: true))
+                    }
+                }
+        } catch {
+            throw DaemonClientError.unreachable(path: socketPath, reason: "\(error)")
+        }
+        return try await channel.executeThenClose { inbound, outbound in
+            let client = DaemonClient(outbound: outbound)
+            return try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { await client.read(inbound) }
+                defer { group.cancelAll() }
+                return try await body(client)
+            }
+        }
+    }
+
+    private func read(_ inbound: NIOAsyncChannelInboundStream<ByteBuffer>) async {
+        do {
+            for try await buffer in inbound {
+                route(Array(buffer.readableBytesView))
+            }
+        } catch {}
+        let waiting = pending.withLock { state in
+            state.closed = true
+            defer { state.waiting.removeAll() }
+            return Array(state.waiting.values)
+        }
+        for waiter in waiting { waiter.complete(.failure(DaemonClientError.disconnected)) }
+        notificationSink.finish()
+    }
+
+    private struct Incoming: Decodable {
+        var id: RPCID?
+        var method: String?
+    }
+
+    private func route(_ line: [UInt8]) {
+        guard let incoming = try? JSONDecoder().decode(Incoming.self, from: Data(line)) else { return }
+        if let method = incoming.method {
+            notificationSink.yield(DaemonNotification(method: method, line: line))
+        } else if case .number(let id)? = incoming.id {
+            pending.withLock { $0.waiting.removeValue(forKey: id) }?.complete(.success(line))
+        }
+    }
+
+    /// Sends a request and waits for its result.
+    public func call<Params: Encodable & Sendable, Result: Codable & Sendable>(
+        _ method: String, _ params: Params, as: Result.Type = Result.self
+    ) async throws -> Result {
+        let id = nextID.wrappingAdd(1, ordering: .relaxed).newValue
+        let response = ResponseSlot()
+        let registered = pending.withLock { state in
+            guard !state.closed else { return false }
+            state.waiting[id] = response
+            return true
+        }
+        guard registered else { throw DaemonClientError.disconnected }
+        do {
+            try await outbound.write(ByteBuffer(bytes: encodeLine(RPCRequest(id: .number(id), method: method, params: params))))
+        } catch {
+            _ = pending.withLock { $0.waiting.removeValue(forKey: id) }
+            throw DaemonClientError.disconnected
+        }
+        let line = try await response.value()
+        if let error = try? JSONDecoder().decode(RPCErrorResponse.self, from: Data(line)) {
+            throw DaemonClientError.rpc(error.error)
+        }
+        do {
+            return try JSONDecoder().decode(RPCResponse<Result>.self, from: Data(line)).result
+        } catch {
+            throw DaemonClientError.malformedResponse("\(error)")
+        }
+    }
+}
+
+/// Where a response lands; it may arrive before anyone waits for it.
+final class ResponseSlot: Sendable {
+    private struct State {
+        var result: Result<[UInt8], any Error>?
+        var waiter: CheckedContinuation<[UInt8], any Error>?
+    }
+
+    private let state = Mutex(State())
+
+    func complete(_ result: Result<[UInt8], any Error>) {
+        let waiter = state.withLock { state -> CheckedContinuation<[UInt8], any Error>? in
+            guard state.result == nil else { return nil }
+            state.result = result
+            defer { state.waiter = nil }
+            return state.waiter
+        }
+        waiter?.resume(with: result)
+    }
+
+    func value() async throws -> [UInt8] {
+        try await withCheckedThrowingContinuation { continuation in
+            let ready = state.withLock { state -> Result<[UInt8], any Error>? in
+                if let result = state.result { return result }
+                state.waiter = continuation
+                return nil
+            }
+            if let ready { continuation.resume(with: ready) }
+        }
+    }
+}

@@ -1,0 +1,243 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import FoundationEssentials
+import MiniupdateProtocol
+import Synchronization
+
+/// An update event of one app, as Swift code receives it.
+public enum UpdateEvent: Sendable, Equatable {
+    case checkForUpdate(hasUpdate: Bool, version: String?)
+    case downloadProgress(version: String, bytes: Int64, total: Int64)
+    case updateReady(version: String)
+    case updateFailed(version: String?, error: ErrorPayload)
+    case updateApplied(version: String, previousVersion: String?, simulated: Bool)
+}
+
+/// The answer `onCheckForUpdate` callbacks receive, as in the seed API: `res.hasUpdate`.
+public struct CheckForUpdateResponse: Sendable, Equatable {
+    public var hasUpdate: Bool
+    public var version: String?
+}
+
+public struct UpdateReadyInfo: Sendable, Equatable {
+    public var version: String
+}
+
+public struct UpdateFailure: Sendable, Equatable {
+    public var version: String?
+    public var error: ErrorPayload
+}
+
+public struct AppliedUpdate: Sendable, Equatable {
+    public var version: String
+    public var previousVersion: String?
+    /// True after a `simulate`d update: nothing changed on disk.
+    public var simulated: Bool
+}
+
+/// The mini-app side of miniupdate, mirroring the seed's `wx.getUpdateManager()`:
+///
+/// ```swift
+/// let updateManager = UpdateManager(app: "com.example.weather")
+/// updateManager.onCheckForUpdate { res in print(res.hasUpdate) }
+/// updateManager.onUpdateReady { _ in Task { try await updateManager.applyUpdate() } }
+/// updateManager.onUpdateFailed { failure in print(failure.error.message) }
+/// updateManager.onRestart { applied in /* reload the app's files */ }
+/// try await updateManager.run()   // in the app's task group, for its whole life
+/// ```
+///
+/// ``run()`` connects to the daemon, subscribes, and delivers events to the callbacks and
+/// to ``events()``. It reconnects whenever the daemon restarts; the daemon replays the
+/// app's state on every subscribe, and events already delivered are not delivered again.
+public final class UpdateManager: Sendable {
+    public let app: String
+    public let socketPath: String
+    public let reconnectDelay: Duration
+
+    private struct Callbacks {
+        var checkForUpdate: [@Sendable (CheckForUpdateResponse) -> Void] = []
+        var updateReady: [@Sendable (UpdateReadyInfo) -> Void] = []
+        var updateFailed: [@Sendable (UpdateFailure) -> Void] = []
+        var restart: (@Sendable (AppliedUpdate) -> Void)?
+    }
+
+    /// What was delivered last, to drop replayed duplicates after a reconnect.
+    private struct Delivered {
+        var check: CheckForUpdateResponse?
+        var ready: String?
+        var failure: UpdateFailure?
+    }
+
+    private let callbacks = Mutex(Callbacks())
+    private let delivered = Mutex(Delivered())
+    private let streams = Mutex<[UInt64: AsyncStream<UpdateEvent>.Continuation]>([:])
+    private let nextStreamID = Atomic<UInt64>(0)
+    private let client = Mutex<DaemonClient?>(nil)
+
+    public init(app: String, socketPath: String = DaemonClient.defaultSocketPath, reconnectDelay: Duration = .milliseconds(500)) {
+        self.app = app
+        self.socketPath = socketPath
+        self.reconnectDelay = reconnectDelay
+    }
+
+    public func onCheckForUpdate(_ callback: @escaping @Sendable (CheckForUpdateResponse) -> Void) {
+        callbacks.withLock { $0.checkForUpdate.append(callback) }
+    }
+
+    public func onUpdateReady(_ callback: @escaping @Sendable (UpdateReadyInfo) -> Void) {
+        callbacks.withLock { $0.updateReady.append(callback) }
+    }
+
+    public func onUpdateFailed(_ callback: @escaping @Sendable (UpdateFailure) -> Void) {
+        callbacks.withLock { $0.updateFailed.append(callback) }
+    }
+
+    /// Called after an update was applied (by this app or an admin): the app should load
+    /// its new files. Without a hook, the process re-executes itself.
+    public func onRestart(_ callback: @escaping @Sendable (AppliedUpdate) -> Void) {
+        callbacks.withLock { $0.restart = callback }
+    }
+
+    /// Every event from now on, for Swift-native code.
+    public func events() -> AsyncStream<UpdateEvent> {
+        let (stream, continuation) = AsyncStream.makeStream(of: UpdateEvent.self)
+        let id = nextStreamID.wrappingAdd(1, ordering: .relaxed).newValue
+        streams.withLock { $0[id] = continuation }
+        continuation.onTermination = { [weak self] _ in
+            _ = self?.streams.withLock { $0.removeValue(forKey: id) }
+        }
+        return stream
+    }
+
+    /// Applies the downloaded update: call it after ``onUpdateReady(_:)``.
+    @discardableResult
+    public func applyUpdate() async throws -> AppliedUpdate {
+        let result: ApplyResultPayload = try await withClient { try await $0.call(Method.applyUpdate, AppParams(app: self.app)) }
+        return AppliedUpdate(version: result.version, previousVersion: result.previousVersion, simulated: result.simulated ?? false)
+    }
+
+    /// Asks the daemon to check now; the outcome also arrives through the callbacks.
+    @discardableResult
+    public func checkForUpdate() async throws -> CheckForUpdateResponse {
+        let result: CheckForUpdateResult = try await withClient { try await $0.call(Method.checkForUpdate, CheckParams(app: self.app)) }
+        return CheckForUpdateResponse(hasUpdate: result.hasUpdate ?? false, version: result.version)
+    }
+
+    private func withClient<T>(_ body: (DaemonClient) async throws -> T) async throws -> T {
+        guard let client = client.withLock({ $0 }) else {
+            throw DaemonClientError.unreachable(path: socketPath, reason: "not connected (is run() running?)")
+        }
+        return try await body(client)
+    }
+
+    /// Connects, subscribes and delivers events until the calling task is cancelled,
+    /// reconnecting after every disconnect.
+    public func run() async throws {
+        while !Task.isCancelled {
+            do {
+                try await DaemonClient.withConnection(socketPath: socketPath) { client in
+                    self.client.withLock { $0 = client }
+                    defer { self.client.withLock { $0 = nil } }
+                    let _: SubscribeResult = try await client.call(Method.subscribe, AppParams(app: self.app))
+                    for await notification in client.notifications {
+                        self.deliver(notification)
+                    }
+                }
+            } catch is CancellationError {
+                break
+            } catch {
+                // Unreachable or disconnected: the daemon may be restarting.
+            }
+            try? await Task.sleep(for: reconnectDelay)
+        }
+        streams.withLock { streams in
+            for continuation in streams.values { continuation.finish() }
+            streams.removeAll()
+        }
+    }
+
+    private func deliver(_ notification: DaemonNotification) {
+        guard let (event, isReplay) = Self.decode(notification, app: app) else { return }
+        // A replay repeats what this manager may have delivered before a reconnect.
+        let fresh = delivered.withLock { last -> Bool in
+            switch event {
+            case .checkForUpdate(let hasUpdate, let version):
+                let response = CheckForUpdateResponse(hasUpdate: hasUpdate, version: version)
+                if isReplay, last.check == response { return false }
+                last.check = response
+            case .updateReady(let version):
+                if isReplay, last.ready == version { return false }
+                last.ready = version
+                last.failure = nil
+            case .updateFailed(let version, let error):
+                let failure = UpdateFailure(version: version, error: error)
+                if isReplay, last.failure == failure { return false }
+                last.failure = failure
+            case .updateApplied:
+                last = Delivered(check: CheckForUpdateResponse(hasUpdate: false, version: nil))
+            case .downloadProgress:
+                break
+            }
+            return true
+        }
+        guard fresh else { return }
+        for continuation in streams.withLock({ Array($0.values) }) { continuation.yield(event) }
+        let callbacks = self.callbacks.withLock { $0 }
+        switch event {
+        case .checkForUpdate(let hasUpdate, let version):
+            for callback in callbacks.checkForUpdate { callback(CheckForUpdateResponse(hasUpdate: hasUpdate, version: version)) }
+        case .updateReady(let version):
+            for callback in callbacks.updateReady { callback(UpdateReadyInfo(version: version)) }
+        case .updateFailed(let version, let error):
+            for callback in callbacks.updateFailed { callback(UpdateFailure(version: version, error: error)) }
+        case .updateApplied(let version, let previous, let simulated):
+            let applied = AppliedUpdate(version: version, previousVersion: previous, simulated: simulated)
+            if let restart = callbacks.restart {
+                restart(applied)
+            } else {
+                Self.reexecute()
+            }
+        case .downloadProgress:
+            break
+        }
+    }
+
+    static func decode(_ notification: DaemonNotification, app: String) -> (UpdateEvent, Bool)? {
+        do {
+            switch notification.method {
+            case Notification.onCheckForUpdate:
+                let params = try notification.decode(CheckForUpdateEvent.self)
+                guard params.app == app else { return nil }
+                return (.checkForUpdate(hasUpdate: params.hasUpdate, version: params.version), params.replay ?? false)
+            case Notification.onDownloadProgress:
+                let params = try notification.decode(DownloadProgressEvent.self)
+                guard params.app == app else { return nil }
+                return (.downloadProgress(version: params.version, bytes: params.bytes, total: params.total), false)
+            case Notification.onUpdateReady:
+                let params = try notification.decode(UpdateReadyEvent.self)
+                guard params.app == app else { return nil }
+                return (.updateReady(version: params.version), params.replay ?? false)
+            case Notification.onUpdateFailed:
+                let params = try notification.decode(UpdateFailedEvent.self)
+                guard params.app == app else { return nil }
+                return (.updateFailed(version: params.version, error: params.error), params.replay ?? false)
+            case Notification.onUpdateApplied:
+                let params = try notification.decode(UpdateAppliedEvent.self)
+                guard params.app == app else { return nil }
+                return (.updateApplied(version: params.version, previousVersion: params.previousVersion, simulated: params.simulated ?? false), false)
+            default:
+                return nil  // Unknown notifications are ignored, as the protocol asks.
+            }
+        } catch {
+            return nil
+        }
+    }
+
+    /// The default restart: replace this process with a fresh copy of itself.
+    static func reexecute() {
+        var arguments = CommandLine.arguments.map { strdup($0) }
+        arguments.append(nil)
+        execv("/proc/self/exe", &arguments)
+    }
+}

@@ -1,0 +1,119 @@
+import Logging
+import MiniupdateEngine
+import MiniupdateProtocol
+import MiniupdateRepository
+import MiniupdateServer
+import NIOCore
+import ServiceLifecycle
+import UnixSignals
+
+/// The whole daemon: engine, socket server, reloads and shutdown, wired with
+/// swift-service-lifecycle.
+///
+/// Start-up order: load the configuration and the state (``UpdateEngine/init``), bind the
+/// socket, report ready, then serve and run the cold-start check of every app in the
+/// background. Readiness never waits on the network.
+public struct Daemon: Sendable {
+    public static let version = "0.1.0"
+
+    public let flags: DaemonFlags
+    public let logger: Logger
+    public let notifier: any LifecycleNotifier
+    /// An already-listening socket to serve instead of binding the path (socket activation).
+    public let inheritedSocket: CInt?
+
+    public init(flags: DaemonFlags, logger: Logger, notifier: (any LifecycleNotifier)? = nil, inheritedSocket: CInt? = nil) {
+        self.flags = flags
+        self.logger = logger
+        self.notifier = notifier ?? LoggingNotifier(logger: logger)
+        self.inheritedSocket = inheritedSocket
+    }
+
+    /// Runs until SIGTERM or SIGINT (or cancellation), then shuts down gracefully.
+    public func run() async throws {
+        let configuration = try DaemonConfiguration.load(flags)
+        var logger = self.logger
+        logger.logLevel = configuration.logLevel
+        let engine = try UpdateEngine(configuration: configuration.engine, logger: logger)
+        let server = UpdateServer(engine: engine, options: configuration.server, daemonVersion: Self.version, logger: logger)
+        let listener: UpdateServer.Listener
+        if let inheritedSocket {
+            listener = try await server.adopt(descriptor: inheritedSocket)
+        } else {
+            listener = try await server.bind(path: configuration.socketPath)
+        }
+        let apps = await engine.installedApps.count
+        logger.info("serving \(inheritedSocket == nil ? configuration.socketPath : "an inherited socket") for \(apps) apps, repository \(configuration.engine.repository.isEmpty ? "(none)" : configuration.engine.repository)")
+        notifier.ready()
+        await engine.requestCheckAll()
+
+        let services: [any Service] = [
+            EngineService(engine: engine),
+            EventService(server: server),
+            SocketService(server: server, listener: listener, notifier: notifier),
+            ReloadService(flags: flags, engine: engine, notifier: notifier, logger: logger),
+        ]
+        let group = ServiceGroup(configuration: .init(
+            services: services.map { .init(service: $0) },
+            gracefulShutdownSignals: [.sigterm, .sigint],
+            logger: logger
+        ))
+        try await group.run()
+        logger.info("stopped")
+    }
+}
+
+/// Runs the engine's background work until shutdown; cancelling it parks downloads.
+struct EngineService: Service {
+    let engine: UpdateEngine
+
+    func run() async throws {
+        await cancelWhenGracefulShutdown { await engine.run() }
+    }
+}
+
+/// Carries engine events to subscribed clients.
+struct EventService: Service {
+    let server: UpdateServer
+
+    func run() async throws {
+        await cancelWhenGracefulShutdown { await server.forwardEvents() }
+    }
+}
+
+/// Serves the socket; it is the first to stop, saying goodbye to every client.
+struct SocketService: Service {
+    let server: UpdateServer
+    let listener: UpdateServer.Listener
+    let notifier: any LifecycleNotifier
+
+    func run() async throws {
+        try await withGracefulShutdownHandler {
+            try await server.serve(listener)
+        } onGracefulShutdown: {
+            notifier.stopping()
+        }
+    }
+}
+
+/// Reloads the configuration and the trusted keys on SIGHUP, without dropping a client.
+struct ReloadService: Service {
+    let flags: DaemonFlags
+    let engine: UpdateEngine
+    let notifier: any LifecycleNotifier
+    let logger: Logger
+
+    func run() async throws {
+        for await _ in await UnixSignalsSequence(trapping: .sighup).cancelOnGracefulShutdown() {
+            notifier.reloading()
+            do {
+                let configuration = try DaemonConfiguration.load(flags)
+                try await engine.reconfigure(configuration.engine)
+                logger.info("reloaded \(flags.configPath): \(configuration.trustedKeyPaths.count) trusted keys")
+            } catch {
+                logger.error("reload failed, keeping the running configuration: \(error)")
+            }
+            notifier.ready()
+        }
+    }
+}

@@ -1,0 +1,151 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Logging
+import MiniupdateEngine
+import MiniupdateProtocol
+import MiniupdateRepository
+import MiniupdateServer
+
+/// Settings given on the command line; each one, when present, overrides the file.
+public struct DaemonFlags: Sendable {
+    public var configPath: String
+    public var stateDirectory: String?
+    public var cacheDirectory: String?
+    public var socket: String?
+    public var repository: String?
+    public var trustedKeys: [String]
+    public var logLevel: Logger.Level?
+
+    public init(configPath: String = DaemonConfiguration.defaultConfigPath, stateDirectory: String? = nil, cacheDirectory: String? = nil,
+                socket: String? = nil, repository: String? = nil, trustedKeys: [String] = [], logLevel: Logger.Level? = nil) {
+        self.configPath = configPath
+        self.stateDirectory = stateDirectory
+        self.cacheDirectory = cacheDirectory
+        self.socket = socket
+        self.repository = repository
+        self.trustedKeys = trustedKeys
+        self.logLevel = logLevel
+    }
+}
+
+/// Everything the daemon runs with: the file's settings, overridden by flags and by
+/// `MINIUPDATE_SOCKET`. See `docs/configuration.md`.
+public struct DaemonConfiguration: Sendable {
+    public static let defaultConfigPath = "/etc/miniupdate/miniupdate.conf"
+    public static let defaultStateDirectory = "/var/lib/miniupdate"
+    public static let defaultCacheDirectory = "/var/cache/miniupdate"
+
+    public var engine: EngineConfiguration
+    public var server: ServerOptions
+    public var socketPath: String
+    public var logLevel: Logger.Level
+    public var trustedKeyPaths: [String]
+    /// The group whose members may use the admin methods (besides root).
+    public var adminGroup: String?
+    /// App id → the user allowed to apply that app's updates.
+    public var appOwners: [String: String]
+
+    /// Reads the configuration file (a missing file means the defaults) and applies `flags`.
+    public static func load(_ flags: DaemonFlags, environment: [String: String] = currentEnvironment()) throws -> DaemonConfiguration {
+        var file = try ConfigurationFile(path: flags.configPath, text: "")
+        if FileSystem.exists(flags.configPath) {
+            let bytes = try FileSystem.readFile(flags.configPath, limit: 1 << 20)
+            file = try ConfigurationFile(path: flags.configPath, text: String(decoding: bytes, as: UTF8.self))
+        }
+        return try DaemonConfiguration(file: file, flags: flags, environment: environment)
+    }
+
+    init(file: ConfigurationFile, flags: DaemonFlags, environment: [String: String]) throws {
+        func invalid(_ entry: ConfigurationFile.Entry, _ expected: String) -> UpdateError {
+            UpdateError(.invalidArgument, "\(file.path):\(entry.line): \(entry.key): expected \(expected), got \(String(reflecting: entry.value))")
+        }
+        func duration(_ key: String, _ fallback: Duration) throws -> Duration {
+            guard let entry = file.value(key) else { return fallback }
+            guard let value = SettingValue.duration(entry.value) else { throw invalid(entry, "a duration such as 30s, 10m or 2h") }
+            return value
+        }
+        func size(_ key: String, _ fallback: Int64) throws -> Int64 {
+            guard let entry = file.value(key) else { return fallback }
+            guard let value = SettingValue.size(entry.value), value > 0 else { throw invalid(entry, "a size such as 512K, 64M or 4G") }
+            return value
+        }
+        func count(_ key: String, _ fallback: Int) throws -> Int {
+            guard let entry = file.value(key) else { return fallback }
+            guard let value = Int(entry.value), value > 0 else { throw invalid(entry, "a positive whole number") }
+            return value
+        }
+
+        let defaults = EngineLimits()
+        let transfer = TransferLimits(
+            connectTimeout: try duration("connect-timeout", defaults.transfer.connectTimeout),
+            idleTimeout: try duration("idle-timeout", defaults.transfer.idleTimeout),
+            transferTimeout: try duration("transfer-timeout", defaults.transfer.transferTimeout),
+            lowSpeedLimit: try size("low-speed-limit", defaults.transfer.lowSpeedLimit),
+            lowSpeedWindow: try duration("low-speed-time", defaults.transfer.lowSpeedWindow),
+            maximumRedirects: try count("max-redirects", defaults.transfer.maximumRedirects)
+        )
+        let limits = EngineLimits(
+            transfer: transfer,
+            maximumIndexSize: Int(try size("max-index-size", Int64(defaults.maximumIndexSize))),
+            maximumPackageSize: try size("max-package-size", defaults.maximumPackageSize),
+            extraction: ExtractionLimits(
+                maximumBytes: try size("max-unpacked-size", defaults.extraction.maximumBytes),
+                maximumEntries: try count("max-files", defaults.extraction.maximumEntries)
+            ),
+            maximumConcurrentDownloads: try count("max-concurrent-downloads", defaults.maximumConcurrentDownloads)
+        )
+        let defaultServer = ServerOptions()
+        server = ServerOptions(
+            maximumPendingBytes: Int(try size("max-client-queue", Int64(defaultServer.maximumPendingBytes))),
+            checkInterval: try duration("check-interval", defaultServer.checkInterval),
+            maximumConnections: try count("max-clients", defaultServer.maximumConnections)
+        )
+
+        if let level = flags.logLevel {
+            logLevel = level
+        } else if let entry = file.value("log-level") {
+            guard let level = Logger.Level(rawValue: entry.value) else { throw invalid(entry, "trace, debug, info, notice, warning, error or critical") }
+            logLevel = level
+        } else {
+            logLevel = .info
+        }
+
+        socketPath = flags.socket ?? environment[WireProtocol.socketEnvironmentVariable].flatMap { $0.isEmpty ? nil : $0 }
+            ?? file.value("socket")?.value ?? WireProtocol.defaultSocketPath
+        let repository = flags.repository ?? file.value("repository")?.value ?? ""
+        trustedKeyPaths = flags.trustedKeys.isEmpty ? file.values("trusted-key").map(\.value) : flags.trustedKeys
+        let keys = try trustedKeyPaths.map { try RepositoryPublicKey(contentsOfFile: $0) }
+        if !repository.isEmpty, keys.isEmpty {
+            throw UpdateError(.invalidArgument, "repository \(repository) is set but no trusted-key: every index must be verified")
+        }
+        adminGroup = file.value("admin-group")?.value
+        var owners: [String: String] = [:]
+        for entry in file.entries where entry.key.hasPrefix(ConfigurationFile.appOwnerPrefix) {
+            let app = String(entry.key.dropFirst(ConfigurationFile.appOwnerPrefix.count))
+            guard AppID.isValid(app) else { throw invalid(entry, "app-owner.<app id>") }
+            owners[app] = entry.value
+        }
+        appOwners = owners
+        engine = EngineConfiguration(
+            stateDirectory: flags.stateDirectory ?? file.value("state-directory")?.value ?? Self.defaultStateDirectory,
+            cacheDirectory: flags.cacheDirectory ?? file.value("cache-directory")?.value ?? Self.defaultCacheDirectory,
+            repository: repository,
+            trustedKeys: keys,
+            limits: limits
+        )
+    }
+
+    public static func currentEnvironment() -> [String: String] {
+        var result: [String: String] = [:]
+        var pointer = environ
+        while let entry = pointer.pointee {
+            let text = String(cString: entry)
+            if let equals = text.firstIndex(of: "=") {
+                result[String(text[..<equals])] = String(text[text.index(after: equals)...])
+            }
+            pointer += 1
+        }
+        return result
+    }
+}

@@ -1,0 +1,263 @@
+import FoundationEssentials
+import Logging
+import MiniupdateEngine
+import MiniupdateProtocol
+import MiniupdateRepository
+
+/// Translates protocol requests into engine calls and engine results into responses. It
+/// holds no state of its own: subscriptions live in the hub, everything else in the engine.
+struct RequestDispatcher: Sendable {
+    let engine: UpdateEngine
+    let hub: SubscriptionHub
+    let options: ServerOptions
+    let daemonVersion: String
+    let logger: Logger
+
+    /// A request whose envelope is valid.
+    struct Request: Sendable {
+        var id: RPCID?
+        var method: String
+        var line: [UInt8]
+
+        /// Whether it may take long (network, downloads) and so runs beside later requests.
+        var isSlow: Bool { method == Method.checkForUpdate || method == Method.install }
+    }
+
+    /// Parses a line's envelope; returns the error response to send when it is not a
+    /// valid request (nil when nothing must be sent, as for a stray response).
+    func parse(_ line: [UInt8]) -> Result<Request, RPCErrorResponse>? {
+        do {
+            try StrictJSON.validate(line)
+        } catch {
+            return .failure(RPCErrorResponse(id: nil, error: RPCError(code: RPCErrorCode.parseError, message: "parse error: \((error as? UpdateError)?.message ?? "\(error)")")))
+        }
+        let envelope: RPCEnvelope
+        do {
+            envelope = try JSONDecoder().decode(RPCEnvelope.self, from: Data(line))
+        } catch {
+            let isJSON = (try? JSONSerializationCheck.isValidJSON(line)) ?? false
+            return .failure(RPCErrorResponse(id: nil, error: RPCError(
+                code: isJSON ? RPCErrorCode.invalidRequest : RPCErrorCode.parseError,
+                message: isJSON ? "invalid request: expected a JSON-RPC 2.0 object" : "parse error: not valid JSON"
+            )))
+        }
+        if envelope.method == nil, envelope.hasResult || envelope.hasError { return nil }
+        guard envelope.jsonrpc == "2.0", let method = envelope.method else {
+            return .failure(RPCErrorResponse(id: envelope.id, error: RPCError(code: RPCErrorCode.invalidRequest, message: "invalid request: \"jsonrpc\" must be \"2.0\" and \"method\" a string")))
+        }
+        return .success(Request(id: envelope.id, method: method, line: line))
+    }
+
+    /// Runs `request` and returns the response line, or nil if there is none to send
+    /// (a notification, or a subscribe whose response the hub sent with the replay).
+    func handle(_ request: Request, from connection: ClientConnection) async -> [UInt8]? {
+        let outcome: Result<[UInt8]?, RPCError>
+        do {
+            outcome = .success(try await execute(request, connection: connection))
+        } catch let error as RPCError {
+            outcome = .failure(error)
+        } catch let error as UpdateError {
+            outcome = .failure(RPCError(reason: error.code.rawValue, message: error.message))
+        } catch {
+            outcome = .failure(RPCError(code: RPCErrorCode.internalError, message: "\(error)"))
+        }
+        guard let id = request.id else { return nil }
+        switch outcome {
+        case .success(let line): return line
+        case .failure(let error): return encodeLine(RPCErrorResponse(id: id, error: error))
+        }
+    }
+
+    private func execute(_ request: Request, connection: ClientConnection) async throws -> [UInt8]? {
+        let id = request.id ?? .number(0)
+        func respond(_ result: some Codable & Sendable) -> [UInt8] { encodeLine(RPCResponse(id: id, result: result)) }
+
+        switch request.method {
+        case Method.subscribe:
+            let app = try appID(try params(AppParams.self, request).app)
+            let status = try? await engine.status(of: app)
+            let result = SubscribeResult(app: app.rawValue, version: status?.installedVersion?.text, state: (status?.state ?? .notInstalled).rawValue)
+            hub.subscribe(connection, to: app.rawValue, response: request.id == nil ? [] : respond(result))
+            // This app's own cold start: check it if its last check is old.
+            if let status, !status.isDevelopment, isStale(status.lastCheck) {
+                await engine.requestCheck(app)
+            }
+            return nil
+        case Method.unsubscribe:
+            let app = try appID(try params(AppParams.self, request).app)
+            hub.unsubscribe(connection, from: app.rawValue)
+            return respond(Empty())
+        case Method.checkForUpdate:
+            if let name = try params(CheckParams.self, request, optional: true)?.app {
+                let app = try appID(name)
+                let result = try await engine.check(app)
+                return respond(CheckForUpdateResult(single: CheckResultPayload(app: app.rawValue, hasUpdate: result.hasUpdate, version: result.version?.text)))
+            }
+            let results = try await engine.checkAll()
+            return respond(CheckForUpdateResult(all: results.sorted { $0.key < $1.key }.map {
+                CheckResultPayload(app: $0.key.rawValue, hasUpdate: $0.value.hasUpdate, version: $0.value.version?.text)
+            }))
+        case Method.applyUpdate:
+            let app = try appID(try params(AppParams.self, request).app)
+            do {
+                return respond(ApplyResultPayload(try await engine.applyUpdate(app)))
+            } catch let error as UpdateError where error.code == .noUpdateReady {
+                guard let simulated = hub.takeSimulatedReady(app.rawValue) else { throw error }
+                return respond(applySimulated(app, version: simulated))
+            }
+        case Method.install:
+            let app = try appID(try params(AppParams.self, request).app)
+            return respond(ApplyResultPayload(try await engine.install(app)))
+        case Method.rollback:
+            let app = try appID(try params(AppParams.self, request).app)
+            return respond(ApplyResultPayload(try await engine.rollback(app)))
+        case Method.status:
+            return respond(await statusResult())
+        case Method.simulate:
+            let simulate = try params(SimulateParams.self, request)
+            let app = try appID(simulate.app)
+            try await self.simulate(app, simulate.outcome)
+            return respond(Empty())
+        default:
+            throw RPCError(code: RPCErrorCode.methodNotFound, message: "method not found: \(String(request.method.prefix(100)))")
+        }
+    }
+
+    private func params<P: Decodable & Sendable>(_ type: P.Type, _ request: Request, optional: Bool = false) throws -> P? {
+        do {
+            return try JSONDecoder().decode(RPCParams<P>.self, from: Data(request.line)).params
+        } catch DecodingError.keyNotFound(let key, let context) where optional && key.stringValue == "params" && context.codingPath.isEmpty {
+            return nil
+        } catch {
+            throw RPCError(code: RPCErrorCode.invalidParams, message: "invalid params for \(request.method): \(describe(error))")
+        }
+    }
+
+    private func params<P: Decodable & Sendable>(_ type: P.Type, _ request: Request) throws -> P {
+        try params(type, request, optional: false)!
+    }
+
+    private func appID(_ text: String) throws -> AppID {
+        do {
+            return try AppID(text)
+        } catch let error as UpdateError {
+            throw RPCError(code: RPCErrorCode.invalidParams, message: error.message, reason: error.code.rawValue)
+        }
+    }
+
+    private func isStale(_ lastCheck: Int64?) -> Bool {
+        guard let lastCheck else { return true }
+        return Int64(Date().timeIntervalSince1970) - lastCheck >= options.checkInterval.components.seconds
+    }
+
+    func statusResult() async -> StatusResult {
+        let status = await engine.status()
+        let apps = status.apps.map(AppStatusPayload.init)
+        let counts = DaemonStatusPayload.Counts(
+            apps: apps.count,
+            updatesReady: status.apps.filter { $0.stagedVersion != nil }.count,
+            downloading: status.apps.filter { $0.state == .downloading }.count,
+            failed: status.apps.filter { $0.state == .failed }.count,
+            clients: hub.connectionCount
+        )
+        return StatusResult(daemon: DaemonStatusPayload(
+            version: daemonVersion, repository: status.repository, serial: status.serial, indexExpires: status.indexExpires,
+            lastCheck: status.lastCheck, lastError: status.lastError.map(ErrorPayload.init), counts: counts
+        ), apps: apps)
+    }
+
+    /// Sends `app`'s subscribers the events of a made-up update, touching neither the
+    /// repository nor the disk, so developers can try their update UI.
+    private func simulate(_ app: AppID, _ outcome: SimulateParams.Outcome) async throws {
+        let installed = (try? await engine.status(of: app))?.installedVersion
+        let version = installed.map { "\($0.major).\($0.minor).\($0.patch + 1)-simulated" } ?? "1.0.0-simulated"
+        let name = app.rawValue
+        func send(_ method: String, _ params: some Codable & Sendable) {
+            hub.send(encodeLine(RPCNotification(method: method, params: params)), to: name)
+        }
+        switch outcome {
+        case .noUpdate:
+            send(Notification.onCheckForUpdate, CheckForUpdateEvent(app: name, hasUpdate: false, version: nil))
+        case .ready:
+            send(Notification.onCheckForUpdate, CheckForUpdateEvent(app: name, hasUpdate: true, version: version))
+            for step in 0...4 {
+                send(Notification.onDownloadProgress, DownloadProgressEvent(app: name, version: version, bytes: Int64(step) * 250_000, total: 1_000_000))
+            }
+            hub.setSimulatedReady(name, version: version)
+            send(Notification.onUpdateReady, UpdateReadyEvent(app: name, version: version))
+        case .failed:
+            send(Notification.onCheckForUpdate, CheckForUpdateEvent(app: name, hasUpdate: true, version: version))
+            let error = ErrorPayload(code: RPCErrorCode.number(forReason: "simulated"), reason: "simulated", message: "simulated failure")
+            send(Notification.onUpdateFailed, UpdateFailedEvent(app: name, version: version, error: error))
+        }
+    }
+
+    private func applySimulated(_ app: AppID, version: String) -> ApplyResultPayload {
+        let name = app.rawValue
+        let result = ApplyResultPayload(app: name, version: version, previousVersion: nil, simulated: true)
+        hub.send(encodeLine(RPCNotification(method: Notification.onUpdateApplied, params: UpdateAppliedEvent(app: name, version: version, previousVersion: nil, simulated: true))), to: name)
+        return result
+    }
+
+    private func describe(_ error: any Error) -> String {
+        guard let decoding = error as? DecodingError else { return "\(error)" }
+        switch decoding {
+        case .keyNotFound(let key, let context):
+            return "missing \((context.codingPath + [key]).map(\.stringValue).filter { $0 != "params" }.joined(separator: "."))"
+        case .typeMismatch(_, let context), .valueNotFound(_, let context), .dataCorrupted(let context):
+            let path = context.codingPath.map(\.stringValue).filter { $0 != "params" }.joined(separator: ".")
+            return path.isEmpty ? context.debugDescription : "\(path): \(context.debugDescription)"
+        @unknown default:
+            return "\(error)"
+        }
+    }
+}
+
+/// Tells malformed JSON (a parse error) from well-formed JSON of the wrong shape (an
+/// invalid request), as JSON-RPC distinguishes them.
+enum JSONSerializationCheck {
+    private struct AnyJSON: Decodable {
+        init(from decoder: any Decoder) throws {
+            if var array = try? decoder.unkeyedContainer() {
+                while !array.isAtEnd { _ = try array.decode(AnyJSON.self) }
+            } else if let object = try? decoder.container(keyedBy: AnyKey.self) {
+                for key in object.allKeys { _ = try object.decode(AnyJSON.self, forKey: key) }
+            } else {
+                let value = try decoder.singleValueContainer()
+                if value.decodeNil() { return }
+                if (try? value.decode(Bool.self)) != nil { return }
+                if (try? value.decode(Double.self)) != nil { return }
+                _ = try value.decode(String.self)
+            }
+        }
+    }
+
+    private struct AnyKey: CodingKey {
+        var stringValue: String
+        var intValue: Int? { nil }
+        init(stringValue: String) { self.stringValue = stringValue }
+        init?(intValue: Int) { nil }
+    }
+
+    static func isValidJSON(_ bytes: [UInt8]) throws -> Bool {
+        (try? JSONDecoder().decode(AnyJSON.self, from: Data(bytes))) != nil
+    }
+}
+
+extension ApplyResultPayload {
+    init(_ result: ApplyResult) {
+        self.init(app: result.app.rawValue, version: result.version.text, previousVersion: result.previousVersion?.text)
+    }
+}
+
+extension AppStatusPayload {
+    init(_ status: AppStatus) {
+        self.init(
+            app: status.app.rawValue, state: status.state.rawValue, installedVersion: status.installedVersion?.text,
+            development: status.isDevelopment, availableVersion: status.availableVersion?.text,
+            stagedVersion: status.stagedVersion?.text, previousVersion: status.previousVersion?.text,
+            lastCheck: status.lastCheck, lastError: status.lastError.map(ErrorPayload.init),
+            progress: status.progress.map { ProgressPayload(bytes: $0.bytes, total: $0.total, version: $0.version.text) }
+        )
+    }
+}

@@ -1,0 +1,30 @@
+/// Limits and intervals of the socket server, with the defaults documented in
+/// `docs/protocol.md`.
+public struct ServerOptions: Sendable {
+    /// The longest request line accepted; a longer one gets an error, then the
+    /// connection is closed.
+    public var maximumLineLength: Int
+    /// How many bytes may wait unread for one client before it is disconnected. A single
+    /// message larger than this is still delivered to a client that has nothing waiting.
+    public var maximumPendingBytes: Int
+    /// How many requests one connection may have in flight; more get `busy`.
+    public var maximumRequestsInFlight: Int
+    /// A subscribe re-checks the app when its last check is older than this.
+    public var checkInterval: Duration
+    /// The most connections served at once; further ones are closed at once.
+    public var maximumConnections: Int
+
+    public init(
+        maximumLineLength: Int = 1 << 20,
+        maximumPendingBytes: Int = 8 << 20,
+        maximumRequestsInFlight: Int = 16,
+        checkInterval: Duration = .seconds(600),
+        maximumConnections: Int = 16_384
+    ) {
+        self.maximumLineLength = maximumLineLength
+        self.maximumPendingBytes = maximumPendingBytes
+        self.maximumRequestsInFlight = maximumRequestsInFlight
+        self.checkInterval = checkInterval
+        self.maximumConnections = maximumConnections
+    }
+}

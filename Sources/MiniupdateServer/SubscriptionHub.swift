@@ -1,0 +1,182 @@
+import MiniupdateEngine
+import MiniupdateProtocol
+import MiniupdateRepository
+import NIOCore
+import Synchronization
+
+/// Who listens to which app, and what each app's listeners have been told, so a late
+/// subscriber is told the same (the replay).
+///
+/// Events flow one way: the engine's event stream → ``publish(_:)`` → each subscriber. Each
+/// event is encoded once, whatever the number of subscribers. Subscribing, replaying and
+/// publishing all happen under one lock, so a subscriber gets the replay and then every
+/// live event, in order, with none missing and none twice.
+final class SubscriptionHub: Sendable {
+    /// What a late subscriber of one app must learn.
+    struct Replay: Sendable {
+        /// The last check's outcome since the daemon started.
+        var checked: CheckForUpdateEvent?
+        var outcome: Outcome?
+        /// A simulated update waiting for `applyUpdate`.
+        var simulatedReady: String?
+
+        enum Outcome: Sendable {
+            case ready(version: String)
+            case failed(UpdateFailedEvent)
+        }
+    }
+
+    private struct State {
+        var connections: [UInt64: ClientConnection] = [:]
+        var subscribers: [String: [UInt64: ClientConnection]] = [:]
+        var replay: [String: Replay] = [:]
+    }
+
+    private let state = Mutex(State())
+
+    var connectionCount: Int { state.withLock { $0.connections.count } }
+
+    func register(_ connection: ClientConnection) {
+        state.withLock { $0.connections[connection.id] = connection }
+    }
+
+    func remove(_ connection: ClientConnection) {
+        let apps = connection.subscriptions.withLock { $0 }
+        state.withLock { state in
+            state.connections[connection.id] = nil
+            for app in apps { state.subscribers[app]?[connection.id] = nil }
+        }
+    }
+
+    /// Seeds the replay from what the engine knew at start-up: staged updates and failures.
+    func seed(from status: EngineStatus) {
+        state.withLock { state in
+            for app in status.apps {
+                if let staged = app.stagedVersion {
+                    state.replay[app.app.rawValue, default: Replay()].outcome = .ready(version: staged.text)
+                } else if let error = app.lastError {
+                    let event = UpdateFailedEvent(app: app.app.rawValue, version: nil, error: ErrorPayload(error))
+                    state.replay[app.app.rawValue, default: Replay()].outcome = .failed(event)
+                }
+            }
+        }
+    }
+
+    /// Adds `connection` to `app`'s listeners, sends `response`, then the replay.
+    func subscribe(_ connection: ClientConnection, to app: String, response: [UInt8]) {
+        connection.subscriptions.withLock { _ = $0.insert(app) }
+        state.withLock { state in
+            state.subscribers[app, default: [:]][connection.id] = connection
+            var buffer = ByteBuffer(bytes: response)
+            if let replay = state.replay[app] {
+                for line in Self.replayLines(replay, app: app) { buffer.writeBytes(line) }
+            }
+            connection.send(buffer)
+        }
+    }
+
+    func unsubscribe(_ connection: ClientConnection, from app: String) {
+        connection.subscriptions.withLock { _ = $0.remove(app) }
+        state.withLock { $0.subscribers[app]?[connection.id] = nil }
+    }
+
+    private static func replayLines(_ replay: Replay, app: String) -> [[UInt8]] {
+        var lines: [[UInt8]] = []
+        if var checked = replay.checked {
+            checked.replay = true
+            lines.append(encodeLine(RPCNotification(method: Notification.onCheckForUpdate, params: checked)))
+        }
+        switch replay.outcome {
+        case .ready(let version)?:
+            lines.append(encodeLine(RPCNotification(method: Notification.onUpdateReady, params: UpdateReadyEvent(app: app, version: version, replay: true))))
+        case .failed(var event)?:
+            event.replay = true
+            lines.append(encodeLine(RPCNotification(method: Notification.onUpdateFailed, params: event)))
+        case nil:
+            break
+        }
+        return lines
+    }
+
+    /// Turns an engine event into its notification, records it for replays, and sends it
+    /// to the app's subscribers.
+    func publish(_ event: EngineEvent) {
+        let app = event.app.rawValue
+        let line: [UInt8]
+        var update: (inout Replay) -> Void = { _ in }
+        switch event.kind {
+        case .checked(let hasUpdate, let version):
+            let params = CheckForUpdateEvent(app: app, hasUpdate: hasUpdate, version: version?.text)
+            line = encodeLine(RPCNotification(method: Notification.onCheckForUpdate, params: params))
+            update = { replay in
+                replay.checked = params
+                if !hasUpdate, case .failed? = replay.outcome { replay.outcome = nil }
+            }
+        case .progress(let version, let bytes, let total):
+            line = encodeLine(RPCNotification(method: Notification.onDownloadProgress, params: DownloadProgressEvent(app: app, version: version.text, bytes: bytes, total: total)))
+        case .ready(let version):
+            line = encodeLine(RPCNotification(method: Notification.onUpdateReady, params: UpdateReadyEvent(app: app, version: version.text)))
+            update = { $0.outcome = .ready(version: version.text) }
+        case .failed(let version, let error):
+            let params = UpdateFailedEvent(app: app, version: version?.text, error: ErrorPayload(error))
+            line = encodeLine(RPCNotification(method: Notification.onUpdateFailed, params: params))
+            update = { replay in
+                // A staged update stays ready whatever a later attempt does.
+                if case .ready? = replay.outcome { return }
+                replay.outcome = .failed(params)
+            }
+        case .applied(let version, let previous):
+            line = encodeLine(RPCNotification(method: Notification.onUpdateApplied, params: UpdateAppliedEvent(app: app, version: version.text, previousVersion: previous?.text)))
+            update = Self.afterSwitch(app)
+        case .rolledBack(let version, let from):
+            line = encodeLine(RPCNotification(method: Notification.onUpdateApplied, params: UpdateAppliedEvent(app: app, version: version.text, previousVersion: from.text)))
+            update = Self.afterSwitch(app)
+        }
+        send(line, to: app, updating: update)
+    }
+
+    private static func afterSwitch(_ app: String) -> (inout Replay) -> Void {
+        { replay in
+            replay.outcome = nil
+            replay.simulatedReady = nil
+            replay.checked = CheckForUpdateEvent(app: app, hasUpdate: false, version: nil)
+        }
+    }
+
+    /// Sends `line` to `app`'s subscribers, after applying `update` to its replay, atomically.
+    func send(_ line: [UInt8], to app: String, updating update: (inout Replay) -> Void = { _ in }) {
+        state.withLock { state in
+            update(&state.replay[app, default: Replay()])
+            guard let subscribers = state.subscribers[app], !subscribers.isEmpty else { return }
+            let buffer = ByteBuffer(bytes: line)
+            for connection in subscribers.values { connection.send(buffer) }
+        }
+    }
+
+    /// Marks a simulated update ready (or clears it), without touching the replay the
+    /// real events build.
+    func setSimulatedReady(_ app: String, version: String?) {
+        state.withLock { $0.replay[app, default: Replay()].simulatedReady = version }
+    }
+
+    /// Takes the simulated update of `app`, if one is waiting.
+    func takeSimulatedReady(_ app: String) -> String? {
+        state.withLock { state in
+            defer { state.replay[app]?.simulatedReady = nil }
+            return state.replay[app]?.simulatedReady
+        }
+    }
+
+    /// Sends `line` to every connection, subscribed or not, then closes them.
+    func closeAll(sending line: [UInt8]) {
+        let connections = state.withLock { Array($0.connections.values) }
+        let buffer = ByteBuffer(bytes: line)
+        for connection in connections { connection.sendAndClose(buffer) }
+    }
+}
+
+extension ErrorPayload {
+    init(_ error: UpdateError) {
+        self.init(code: RPCErrorCode.number(forReason: error.code.rawValue), reason: error.code.rawValue, message: error.message)
+    }
+}
