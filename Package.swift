@@ -15,6 +15,7 @@ let package = Package(
         .library(name: "MiniupdateClient", targets: ["MiniupdateClient"]),
         .executable(name: "miniupdate-repo", targets: ["miniupdate-repo"]),
         .executable(name: "miniupdated", targets: ["miniupdated"]),
+        .executable(name: "miniupdatectl", targets: ["miniupdatectl"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
@@ -105,6 +106,20 @@ let package = Package(
             swiftSettings: strict
         ),
         .executableTarget(
+            name: "miniupdatectl",
+            dependencies: [
+                "MiniupdateClient",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: strict
+        ),
+        // The one-command demo of the whole product, in one process.
+        .executableTarget(
+            name: "miniupdate-demo",
+            dependencies: ["MiniupdateDaemon", "MiniupdateClient"],
+            swiftSettings: strict
+        ),
+        .executableTarget(
             name: "miniupdate-repo",
             dependencies: [
                 "MiniupdateRepository",
@@ -130,6 +145,11 @@ let package = Package(
         .testTarget(
             name: "MiniupdateRepositoryTests",
             dependencies: ["MiniupdateRepository", "MiniupdateTestSupport"],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "MiniupdateServerTests",
+            dependencies: ["MiniupdateServer", "MiniupdateClient", "MiniupdateTestSupport"],
             swiftSettings: strict
         ),
         .testTarget(

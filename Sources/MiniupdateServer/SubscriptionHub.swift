@@ -135,11 +135,12 @@ final class SubscriptionHub: Sendable {
         send(line, to: app, updating: update)
     }
 
-    private static func afterSwitch(_ app: String) -> (inout Replay) -> Void {
+    private static func afterSwitch(_: String) -> (inout Replay) -> Void {
         { replay in
+            // An apply is not a check: the next check's outcome is what late listeners get.
             replay.outcome = nil
             replay.simulatedReady = nil
-            replay.checked = CheckForUpdateEvent(app: app, hasUpdate: false, version: nil)
+            replay.checked = nil
         }
     }
 

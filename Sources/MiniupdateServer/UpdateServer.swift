@@ -112,8 +112,9 @@ public final class UpdateServer: Sendable {
                     } catch {
                         logger.debug("client \(id) read failed: \(error)")
                     }
-                    // The client is gone or done: requests still running lose their listener.
-                    group.cancelAll()
+                    // The client is gone or done. Requests it started still finish (an install
+                    // must not stop half-way because a terminal closed); their responses are
+                    // dropped. The group waits for them, bounded by the in-flight limit.
                 }
                 await connection.flushed()
             }

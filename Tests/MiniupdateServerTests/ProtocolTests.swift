@@ -1,0 +1,253 @@
+import Foundation
+import MiniupdateEngine
+import MiniupdateProtocol
+import MiniupdateRepository
+import MiniupdateServer
+import MiniupdateTestSupport
+import Testing
+
+@Suite struct ProtocolTests {
+    static let app = "com.example.weather"
+
+    @Test func aLateSubscriberGetsTheReplayAndTwoClientsBothGetEvents() async throws {
+        let harness = try await ServerHarness.make()
+        try harness.repo.publish(Self.app, "1.0.0")
+        try await harness.serve { engine, _ in
+            try await engine.install(AppID(Self.app))
+            try harness.repo.publish(Self.app, "1.1.0")
+            try await LineClient.with(path: harness.socketPath) { early in
+                try await early.request(1, "subscribe", #"{"app":"\#(Self.app)"}"#)
+                let subscribed = try #require(try await early.next(where: isResponse(1)))
+                #expect(subscribed.result?["version"] as? String == "1.0.0")
+                #expect(subscribed.result?["state"] as? String == "up-to-date")
+                try await early.request(2, "checkForUpdate", #"{"app":"\#(Self.app)"}"#)
+                let checked = try #require(try await early.next(where: isEvent("onCheckForUpdate")))
+                #expect(checked.params["hasUpdate"] as? Bool == true)
+                #expect(checked.params["version"] as? String == "1.1.0")
+                #expect(try await early.next(where: isEvent("onUpdateReady"))?.params["version"] as? String == "1.1.0")
+
+                // A second client, connecting after everything happened, sees the same.
+                try await LineClient.with(path: harness.socketPath) { late in
+                    try await late.request(7, "subscribe", #"{"app":"\#(Self.app)"}"#)
+                    #expect(try await late.next()?.id == 7)
+                    let replayedCheck = try #require(try await late.next())
+                    #expect(replayedCheck.method == "onCheckForUpdate")
+                    #expect(replayedCheck.params["hasUpdate"] as? Bool == true)
+                    #expect(replayedCheck.params["replay"] as? Bool == true)
+                    let replayedReady = try #require(try await late.next())
+                    #expect(replayedReady.method == "onUpdateReady")
+                    #expect(replayedReady.params["version"] as? String == "1.1.0")
+
+                    // Both receive the live apply, once.
+                    try await late.request(8, "applyUpdate", #"{"app":"\#(Self.app)"}"#)
+                    let applied = try #require(try await late.next(where: isResponse(8)))
+                    #expect(applied.result?["version"] as? String == "1.1.0")
+                    #expect(applied.result?["previousVersion"] as? String == "1.0.0")
+                    for client in [early, late] {
+                        let event = try #require(try await client.next(where: isEvent("onUpdateApplied")))
+                        #expect(event.params["version"] as? String == "1.1.0")
+                        #expect(event.params["previousVersion"] as? String == "1.0.0")
+                    }
+                }
+            }
+            #expect(harness.current(Self.app) == "versions/1.1.0")
+        }
+        await harness.remove()
+    }
+
+    @Test func applyBeforeReadyIsRefusedAndChangesNothing() async throws {
+        let harness = try await ServerHarness.make()
+        try harness.repo.publish(Self.app, "1.0.0")
+        try await harness.serve { engine, _ in
+            try await engine.install(AppID(Self.app))
+            try await LineClient.with(path: harness.socketPath) { client in
+                try await client.request(1, "applyUpdate", #"{"app":"\#(Self.app)"}"#)
+                let response = try #require(try await client.next(where: isResponse(1)))
+                #expect(response.errorReason == "no-update-ready")
+                #expect(response.errorCode == 1002)
+                try await client.request(2, "applyUpdate", #"{"app":"com.example.absent"}"#)
+                #expect(try await client.next(where: isResponse(2))?.errorReason == "unknown-app")
+            }
+            #expect(harness.current(Self.app) == "versions/1.0.0")
+        }
+        await harness.remove()
+    }
+
+    @Test func badRequestsGetTheirErrorAndOthersAreUnaffected() async throws {
+        let harness = try await ServerHarness.make()
+        try await harness.serve(options: ServerOptions(maximumLineLength: 64 * 1024)) { _, _ in
+            try await LineClient.with(path: harness.socketPath) { bystander in
+                try await bystander.request(1, "subscribe", #"{"app":"\#(Self.app)"}"#)
+                #expect(try await bystander.next(where: isResponse(1)) != nil)
+                try await LineClient.with(path: harness.socketPath) { client in
+                    try await client.send("{not json\n")
+                    #expect(try await client.next()?.errorCode == -32700)
+                    try await client.send(bytes: [0xff, 0xfe, 0x7b, 0x0a])  // invalid UTF-8
+                    #expect(try await client.next()?.errorCode == -32700)
+                    try await client.send("[1,2,3]\n")
+                    #expect(try await client.next()?.errorCode == -32600)
+                    try await client.send(#"{"jsonrpc":"1.0","id":3,"method":"status"}"# + "\n")
+                    #expect(try await client.next()?.errorCode == -32600)
+                    try await client.request(4, "reticulateSplines")
+                    #expect(try await client.next()?.errorCode == -32601)
+                    try await client.request(5, "subscribe", #"{"app":42}"#)
+                    #expect(try await client.next()?.errorCode == -32602)
+                    try await client.request(6, "subscribe", #"{"app":"../../etc"}"#)
+                    let badID = try #require(try await client.next())
+                    #expect(badID.errorCode == -32602)
+                    #expect(badID.errorReason == "invalid-app-id")
+                    try await client.request(7, "simulate", #"{"app":"\#(Self.app)","outcome":"maybe"}"#)
+                    #expect(try await client.next()?.errorCode == -32602)
+                    try await client.send(String(repeating: "[", count: 5000) + String(repeating: "]", count: 5000) + "\n")
+                    #expect(try await client.next()?.errorCode == -32700)
+                    // Still served after all that:
+                    try await client.request(8, "status")
+                    #expect(try await client.next()?.result?["daemon"] != nil)
+                    // A line over the limit: an error, then this client alone is disconnected.
+                    try await client.send(String(repeating: "x", count: 100 * 1024) + "\n")
+                    #expect(try await client.next()?.errorCode == -32600)
+                    #expect(await client.isClosed())
+                }
+                try await bystander.request(2, "status")
+                #expect(try await bystander.next(where: isResponse(2))?.result != nil)
+            }
+        }
+        await harness.remove()
+    }
+
+    @Test func aClientDisconnectingMidRequestDoesNotDisturbTheDaemon() async throws {
+        let harness = try await ServerHarness.make(http: true)
+        try harness.repo.publish(Self.app, "1.0.0")
+        harness.http!.setFault(.delay(.milliseconds(500)), for: "/index.signed")
+        try await harness.serve { engine, _ in
+            try await LineClient.with(path: harness.socketPath) { client in
+                try await client.request(1, "install", #"{"app":"\#(Self.app)"}"#)
+                try await Task.sleep(for: .milliseconds(100))
+                client.close()
+            }
+            // The install the client asked for still completes, and the daemon serves others.
+            try await waitUntil { harness.current(Self.app) == "versions/1.0.0" }
+            try await LineClient.with(path: harness.socketPath) { client in
+                try await client.request(1, "status")
+                let status = try #require(try await client.next(where: isResponse(1)))
+                #expect((status.result?["apps"] as? [[String: Any]])?.first?["installedVersion"] as? String == "1.0.0")
+            }
+        }
+        await harness.remove()
+    }
+
+    @Test func aClientThatNeverReadsIsDisconnectedWithoutBlockingOthers() async throws {
+        let harness = try await ServerHarness.make()
+        try harness.repo.publish(Self.app, "1.0.0")
+        try await harness.serve(options: ServerOptions(maximumPendingBytes: 64 * 1024)) { engine, _ in
+            try await engine.install(AppID(Self.app))
+            try await LineClient.with(path: harness.socketPath) { reader in
+                try await reader.request(1, "subscribe", #"{"app":"\#(Self.app)"}"#)
+                #expect(try await reader.next(where: isResponse(1)) != nil)
+                // A raw socket that subscribes and then never reads.
+                let silent = try silentSubscriber(path: harness.socketPath, app: Self.app)
+                defer { close(silent) }
+                try await Task.sleep(for: .milliseconds(200))
+                for round in 0..<400 {
+                    try await reader.request(1000 + round, "simulate", #"{"app":"\#(Self.app)","outcome":"ready"}"#)
+                    #expect(try await reader.next(where: isResponse(1000 + round)) != nil, "round \(round)")
+                }
+                #expect(peerClosed(silent))
+            }
+        }
+        await harness.remove()
+    }
+
+    @Test func simulateSendsTheSequenceWithoutTouchingTheDisk() async throws {
+        let harness = try await ServerHarness.make()
+        try harness.repo.publish(Self.app, "1.0.0")
+        try await harness.serve { engine, _ in
+            try await engine.install(AppID(Self.app))
+            try await LineClient.with(path: harness.socketPath) { client in
+                try await client.request(1, "subscribe", #"{"app":"\#(Self.app)"}"#)
+                _ = try await client.next(where: isResponse(1))
+                try await client.request(2, "simulate", #"{"app":"\#(Self.app)","outcome":"failed"}"#)
+                let checked = try await client.next { $0.method == "onCheckForUpdate" && $0.params["version"] as? String == "1.0.1-simulated" }
+                #expect(checked?.params["hasUpdate"] as? Bool == true)
+                let failed = try #require(try await client.next(where: isEvent("onUpdateFailed")))
+                #expect((failed.params["error"] as? [String: Any])?["reason"] as? String == "simulated")
+                try await client.request(3, "simulate", #"{"app":"\#(Self.app)","outcome":"ready"}"#)
+                let ready = try #require(try await client.next(where: isEvent("onUpdateReady")))
+                #expect(ready.params["version"] as? String == "1.0.1-simulated")
+                try await client.request(4, "applyUpdate", #"{"app":"\#(Self.app)"}"#)
+                let applied = try #require(try await client.next(where: isResponse(4)))
+                #expect(applied.result?["simulated"] as? Bool == true)
+                #expect(try await client.next(where: isEvent("onUpdateApplied"))?.params["simulated"] as? Bool == true)
+                try await client.request(5, "simulate", #"{"app":"\#(Self.app)","outcome":"no-update"}"#)
+                _ = try await client.next(where: isResponse(5))
+                #expect(try await client.next(where: isEvent("onCheckForUpdate"))?.params["hasUpdate"] as? Bool == false)
+            }
+            #expect(harness.current(Self.app) == "versions/1.0.0")
+        }
+        await harness.remove()
+    }
+
+    @Test func aLiveDaemonIsNeverDisplacedButAStaleSocketIsReplaced() async throws {
+        let harness = try await ServerHarness.make()
+        // A stale socket file: bound once, its owner gone.
+        let stale = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+        try bindUnix(stale, harness.socketPath)
+        close(stale)
+        try await harness.serve { engine, _ in
+            let second = UpdateServer(engine: engine, daemonVersion: "test", logger: .init(label: "test"))
+            let error = await #expect(throws: UpdateError.self) { _ = try await second.bind(path: harness.socketPath) }
+            #expect(error?.message.contains("already serving") == true)
+        }
+        await harness.remove()
+    }
+}
+
+/// Connects, subscribes to `app`, and returns the descriptor without ever reading it.
+func silentSubscriber(path: String, app: String) throws -> Int32 {
+    let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+    var address = sockaddr_un()
+    address.sun_family = sa_family_t(AF_UNIX)
+    withUnsafeMutableBytes(of: &address.sun_path) { raw in
+        for (index, byte) in path.utf8.enumerated() { raw[index] = byte }
+    }
+    var receiveBuffer: Int32 = 4096
+    setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &receiveBuffer, socklen_t(MemoryLayout<Int32>.size))
+    let connected = withUnsafePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+    }
+    guard connected == 0 else { throw POSIXError(.ECONNREFUSED) }
+    let request = Array("{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"subscribe\",\"params\":{\"app\":\"\(app)\"}}\n".utf8)
+    _ = request.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+    return fd
+}
+
+/// Whether the peer closed `fd` (reads, discarding, until EOF or an error, without blocking).
+func peerClosed(_ fd: Int32) -> Bool {
+    var buffer = [UInt8](repeating: 0, count: 1 << 16)
+    while true {
+        let count = recv(fd, &buffer, buffer.count, Int32(MSG_DONTWAIT))
+        if count == 0 { return true }
+        if count < 0 { return errno != EAGAIN && errno != EWOULDBLOCK }
+    }
+}
+
+func bindUnix(_ fd: Int32, _ path: String) throws {
+    var address = sockaddr_un()
+    address.sun_family = sa_family_t(AF_UNIX)
+    withUnsafeMutableBytes(of: &address.sun_path) { raw in
+        for (index, byte) in path.utf8.enumerated() { raw[index] = byte }
+    }
+    let result = withUnsafePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+    }
+    guard result == 0 else { throw POSIXError(.EADDRINUSE) }
+}
+
+/// Polls `condition` for up to ten seconds.
+func waitUntil(_ condition: @Sendable () -> Bool, sourceLocation: SourceLocation = #_sourceLocation) async throws {
+    for _ in 0..<1000 {
+        if condition() { return }
+        try await Task.sleep(for: .milliseconds(10))
+    }
+    Issue.record("condition not met within 10 s", sourceLocation: sourceLocation)
+}
