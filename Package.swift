@@ -149,7 +149,8 @@ let package = Package(
         ),
         .testTarget(
             name: "MiniupdateServerTests",
-            dependencies: ["MiniupdateServer", "MiniupdateClient", "MiniupdateTestSupport"],
+            // The executables are dependencies so that they are built for the process tests.
+            dependencies: ["MiniupdateServer", "MiniupdateClient", "MiniupdateTestSupport", "miniupdated", "miniupdatectl"],
             swiftSettings: strict
         ),
         .testTarget(

@@ -34,6 +34,12 @@ public struct AppliedUpdate: Sendable, Equatable {
     public var previousVersion: String?
     /// True after a `simulate`d update: nothing changed on disk.
     public var simulated: Bool
+
+    public init(version: String, previousVersion: String?, simulated: Bool) {
+        self.version = version
+        self.previousVersion = previousVersion
+        self.simulated = simulated
+    }
 }
 
 /// The mini-app side of miniupdate, mirroring the seed's `wx.getUpdateManager()`:

@@ -64,8 +64,9 @@ public struct Daemon: Sendable {
 }
 
 /// Runs the engine's background work until shutdown; cancelling it parks downloads.
-struct EngineService: Service {
+struct EngineService: Service, CustomStringConvertible {
     let engine: UpdateEngine
+    var description: String { "engine" }
 
     func run() async throws {
         await cancelWhenGracefulShutdown { await engine.run() }
@@ -73,8 +74,9 @@ struct EngineService: Service {
 }
 
 /// Carries engine events to subscribed clients.
-struct EventService: Service {
+struct EventService: Service, CustomStringConvertible {
     let server: UpdateServer
+    var description: String { "events" }
 
     func run() async throws {
         await cancelWhenGracefulShutdown { await server.forwardEvents() }
@@ -82,10 +84,11 @@ struct EventService: Service {
 }
 
 /// Serves the socket; it is the first to stop, saying goodbye to every client.
-struct SocketService: Service {
+struct SocketService: Service, CustomStringConvertible {
     let server: UpdateServer
     let listener: UpdateServer.Listener
     let notifier: any LifecycleNotifier
+    var description: String { "socket" }
 
     func run() async throws {
         try await withGracefulShutdownHandler {
@@ -97,11 +100,12 @@ struct SocketService: Service {
 }
 
 /// Reloads the configuration and the trusted keys on SIGHUP, without dropping a client.
-struct ReloadService: Service {
+struct ReloadService: Service, CustomStringConvertible {
     let flags: DaemonFlags
     let engine: UpdateEngine
     let notifier: any LifecycleNotifier
     let logger: Logger
+    var description: String { "reload" }
 
     func run() async throws {
         for await _ in await UnixSignalsSequence(trapping: .sighup).cancelOnGracefulShutdown() {

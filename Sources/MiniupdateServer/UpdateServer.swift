@@ -20,6 +20,8 @@ public final class UpdateServer: Sendable {
     let logger: Logger
     let hub = SubscriptionHub()
     let dispatcher: RequestDispatcher
+    /// Subscribed at once, so no event between start-up and ``forwardEvents()`` is lost.
+    private let engineEvents: AsyncStream<EngineEvent>
     private let nextConnectionID = Atomic<UInt64>(0)
 
     public init(engine: UpdateEngine, options: ServerOptions = ServerOptions(), daemonVersion: String, logger: Logger) {
@@ -27,12 +29,14 @@ public final class UpdateServer: Sendable {
         self.options = options
         self.logger = logger
         self.dispatcher = RequestDispatcher(engine: engine, hub: hub, options: options, daemonVersion: daemonVersion, logger: logger)
+        self.engineEvents = engine.events()
     }
 
     /// Binds `path`. A socket file left by a dead daemon is replaced; a live daemon on the
     /// same path is never displaced: binding fails with a clear message instead.
     public func bind(path: String, mode: mode_t = 0o660) async throws -> Listener {
         try await SocketPath.prepare(path)
+        hub.seed(from: await engine.status())
         let listener = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(.backlog, value: 1024)
             .bind(unixDomainSocketPath: path, cleanupExistingSocketFile: false, childChannelInitializer: childInitializer)
@@ -45,7 +49,8 @@ public final class UpdateServer: Sendable {
     /// Adopts a socket that is already bound and listening (socket activation). Its path
     /// belongs to whoever bound it and is never unlinked here.
     public func adopt(descriptor: CInt) async throws -> Listener {
-        try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+        hub.seed(from: await engine.status())
+        return try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .bind(descriptor, cleanupExistingSocketFile: false, childChannelInitializer: childInitializer)
     }
 
@@ -82,8 +87,7 @@ public final class UpdateServer: Sendable {
 
     /// Delivers engine events to subscribers until the engine stops.
     public func forwardEvents() async {
-        hub.seed(from: await engine.status())
-        for await event in engine.events() {
+        for await event in engineEvents {
             hub.publish(event)
         }
     }

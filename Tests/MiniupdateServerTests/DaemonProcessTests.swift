@@ -1,0 +1,233 @@
+import Foundation
+import MiniupdateClient
+import MiniupdateProtocol
+import MiniupdateRepository
+import MiniupdateTestSupport
+import Testing
+
+/// The real `miniupdated` and `miniupdatectl` binaries, as an admin runs them.
+struct DaemonProcess {
+    static var binaries: String {
+        URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().deletingLastPathComponent().path
+    }
+
+    let process: Process
+    let log: String
+
+    static func start(_ harness: ServerHarness, extra: [String] = [], config: String? = nil) async throws -> DaemonProcess {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "\(binaries)/miniupdated")
+        let configPath = harness.state.sub("miniupdate.conf")
+        if let config { try config.write(toFile: configPath, atomically: true, encoding: .utf8) }
+        process.arguments = [
+            "--config", configPath, "--state-dir", harness.state.sub("state"), "--cache-dir", harness.state.sub("cache"),
+            "--socket", harness.socketPath, "--log-level", "debug",
+        ] + (config == nil ? ["--repository", harness.http?.baseURL ?? harness.repo.fileURL, "--trusted-key", try harness.writePublicKey()] : []) + extra
+        let log = harness.state.sub("daemon-\(UUID().uuidString.prefix(8)).log")
+        _ = FileManager.default.createFile(atPath: log, contents: nil)
+        process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        let daemon = DaemonProcess(process: process, log: log)
+        // Ready once the socket answers.
+        for _ in 0..<500 {
+            let answered = (try? await DaemonClient.withConnection(socketPath: harness.socketPath) { client -> Bool in
+                let _: StatusResult = try await client.call(Method.status, Empty())
+                return true
+            }) ?? false
+            if answered { return daemon }
+            guard process.isRunning else { break }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        Issue.record("miniupdated did not become ready: \(daemon.logText)")
+        throw CancellationError()
+    }
+
+    var logText: String { (try? String(contentsOfFile: log, encoding: .utf8)) ?? "" }
+
+    func signal(_ number: Int32) { kill(process.processIdentifier, number) }
+
+    /// Waits for the process to exit and returns its status.
+    func waitForExit(timeout: Duration = .seconds(10)) async throws -> Int32? {
+        let deadline = ContinuousClock.now + timeout
+        while process.isRunning, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
+        return process.isRunning ? nil : process.terminationStatus
+    }
+}
+
+/// Runs `miniupdatectl` and returns (exit status, stdout, stderr).
+func ctl(_ arguments: [String], socket: String) throws -> (Int32, String, String) {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "\(DaemonProcess.binaries)/miniupdatectl")
+    process.arguments = arguments + ["--socket", socket]
+    let out = Pipe(), err = Pipe()
+    process.standardOutput = out
+    process.standardError = err
+    try process.run()
+    let output = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    let errors = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    process.waitUntilExit()
+    return (process.terminationStatus, output, errors)
+}
+
+extension ServerHarness {
+    func writePublicKey() throws -> String {
+        let path = state.sub("trusted.pub")
+        try repo.publicKey.fileContents.write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+}
+
+@Suite(.serialized) struct DaemonProcessTests {
+    static let app = "com.example.weather"
+
+    @Test func miniupdatectlCommandsWork() async throws {
+        let harness = try await ServerHarness.make()
+        try harness.repo.publish(Self.app, "1.0.0")
+        let daemon = try await DaemonProcess.start(harness)
+        defer { daemon.signal(SIGKILL) }
+        let socket = harness.socketPath
+
+        var (status, out, err) = try ctl(["install", Self.app], socket: socket)
+        #expect(status == 0, "\(err)")
+        #expect(out.contains("\(Self.app): 1.0.0 installed"))
+
+        (status, out, _) = try ctl(["status", "--json"], socket: socket)
+        #expect(status == 0)
+        let json = try JSONDecoder().decode(StatusResult.self, from: Data(out.utf8))
+        #expect(json.apps.map(\.app) == [Self.app])
+        #expect(json.apps.first?.installedVersion == "1.0.0")
+        #expect(json.daemon.counts.apps == 1)
+
+        try harness.repo.publish(Self.app, "1.1.0")
+        (status, out, _) = try ctl(["check"], socket: socket)
+        #expect(status == 0)
+        #expect(out.contains("\(Self.app): update available: 1.1.0"))
+        (status, out, _) = try ctl(["check", Self.app], socket: socket)
+        #expect(out.contains("update available: 1.1.0"))
+
+        try await waitUntil { (try? ctl(["status", "--json"], socket: socket).1.contains("\"stagedVersion\" : \"1.1.0\"")) ?? false }
+        (status, out, _) = try ctl(["status"], socket: socket)
+        #expect(out.contains("1 updates ready"))
+        #expect(out.contains("ready"))
+
+        (status, out, _) = try ctl(["apply", Self.app], socket: socket)
+        #expect(status == 0)
+        #expect(out.contains("now 1.1.0 (was 1.0.0)"))
+        (status, out, _) = try ctl(["rollback", Self.app], socket: socket)
+        #expect(out.contains("rolled back to 1.0.0 from 1.1.0"))
+        (status, _, err) = try ctl(["apply", Self.app], socket: socket)
+        #expect(status == 1)
+        #expect(err.contains("[no-update-ready]"))
+        (status, _, err) = try ctl(["install", "Not An Id"], socket: socket)
+        #expect(status == 1)
+        #expect(err.contains("invalid"))
+        (status, out, _) = try ctl(["simulate", Self.app, "--no-update"], socket: socket)
+        #expect(status == 0)
+        (status, _, err) = try ctl(["status"], socket: harness.state.sub("absent.sock"))
+        #expect(status == 69)
+        #expect(err.contains("cannot reach miniupdated"))
+        (status, _, _) = try ctl(["simulate", Self.app], socket: socket)
+        #expect(status == 64)
+        await harness.remove()
+    }
+
+    @Test func watchPrintsEventsAndJSON() async throws {
+        let harness = try await ServerHarness.make()
+        try harness.repo.publish(Self.app, "1.0.0")
+        let daemon = try await DaemonProcess.start(harness)
+        defer { daemon.signal(SIGKILL) }
+        _ = try ctl(["install", Self.app], socket: harness.socketPath)
+        for json in [false, true] {
+            let watch = Process()
+            watch.executableURL = URL(fileURLWithPath: "\(DaemonProcess.binaries)/miniupdatectl")
+            watch.arguments = ["watch", Self.app, "--socket", harness.socketPath] + (json ? ["--json"] : [])
+            let out = Pipe()
+            watch.standardOutput = out
+            try watch.run()
+            try await Task.sleep(for: .milliseconds(500))
+            _ = try ctl(["simulate", Self.app, "--failed"], socket: harness.socketPath)
+            try await Task.sleep(for: .milliseconds(500))
+            watch.terminate()
+            watch.waitUntilExit()
+            let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            if json {
+                let lines = text.split(separator: "\n").compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+                #expect(lines.contains { $0["method"] as? String == "onUpdateFailed" })
+            } else {
+                #expect(text.contains("\(Self.app): update failed 1.0.1-simulated: simulated failure [simulated]"))
+            }
+        }
+        await harness.remove()
+    }
+
+    @Test func sighupReloadsWithoutDroppingClients() async throws {
+        let harness = try await ServerHarness.make()
+        try harness.repo.publish(Self.app, "1.0.0")
+        let newKey = RepositorySigningKey()
+        let keyPath = try harness.writePublicKey()
+        let config = "repository = \(harness.repo.fileURL)\ntrusted-key = \(keyPath)\n"
+        let daemon = try await DaemonProcess.start(harness, config: config)
+        defer { daemon.signal(SIGKILL) }
+        try await LineClient.with(path: harness.socketPath) { client in
+            try await client.request(1, "install", #"{"app":"\#(Self.app)"}"#)
+            #expect(try await client.next(where: isResponse(1))?.result?["version"] as? String == "1.0.0")
+            try await client.request(2, "subscribe", #"{"app":"\#(Self.app)"}"#)
+            _ = try await client.next(where: isResponse(2))
+
+            // The publisher rotates to a new key; the admin trusts it and reloads.
+            let rotated = harness.state.sub("rotated.pub")
+            try newKey.publicKey.fileContents.write(toFile: rotated, atomically: true, encoding: .utf8)
+            try "repository = \(harness.repo.fileURL)\ntrusted-key = \(rotated)\n".write(toFile: harness.state.sub("miniupdate.conf"), atomically: true, encoding: .utf8)
+            let index = try #require(try harness.repo.publisher.currentIndex())
+            var next = index
+            next.serial += 1
+            next.expires = RepositoryFixture.now + 3600
+            try Data(try SignedIndex(signing: next, with: [newKey]).fileContents).write(to: URL(fileURLWithPath: "\(harness.repo.repositoryPath)/index.signed"))
+            daemon.signal(SIGHUP)
+            try await waitUntil { daemon.logText.contains("reloaded") }
+
+            // The same connection still works, and checks now trust the new key.
+            try await client.request(3, "checkForUpdate", #"{"app":"\#(Self.app)"}"#)
+            let checked = try #require(try await client.next(where: isResponse(3)))
+            #expect(checked.error == nil, "\(checked)")
+            #expect(checked.result?["hasUpdate"] as? Bool == false)
+        }
+        daemon.signal(SIGTERM)
+        #expect(try await daemon.waitForExit() == 0)
+        await harness.remove()
+    }
+
+    @Test func sigtermDuringADownloadParksItAndTheNextStartResumes() async throws {
+        let harness = try await ServerHarness.make(http: true)
+        try harness.repo.publish(Self.app, "1.0.0")
+        var daemon = try await DaemonProcess.start(harness)
+        _ = try ctl(["install", Self.app], socket: harness.socketPath)
+        // Random base64 barely compresses: the package stays about 3 MiB.
+        var generator = SystemRandomNumberGenerator()
+        let random = Data((0..<(3 << 20)).map { _ in UInt8.random(in: 0...255, using: &generator) }).base64EncodedString()
+        let release = try harness.repo.publish(Self.app, "2.0.0", files: ["index.html": "2.0.0\n", "big.txt": random])
+        // 64 KiB every 50 ms: long enough to be stopped half-way.
+        harness.http!.setFault(.drip(bytes: 64 * 1024, interval: .milliseconds(50)), for: "/" + release.package)
+        _ = try ctl(["check", Self.app], socket: harness.socketPath)
+        let partial = harness.state.sub("cache/downloads/\(Self.app)/2.0.0.partial")
+        try await waitUntil { ((try? FileManager.default.attributesOfItem(atPath: partial)[.size] as? Int) ?? 0) > 256 * 1024 }
+        if !FileManager.default.fileExists(atPath: partial) { Issue.record("no partial: \(daemon.logText)") }
+        let started = ContinuousClock.now
+        daemon.signal(SIGTERM)
+        #expect(try await daemon.waitForExit() == 0)
+        #expect(ContinuousClock.now - started < .seconds(5))
+        let kept = try #require(try FileManager.default.attributesOfItem(atPath: partial)[.size] as? Int)
+        #expect(kept > 0 && kept < Int(release.size))
+
+        harness.http!.setFault(nil, for: "/" + release.package)
+        harness.http!.clearLog()
+        daemon = try await DaemonProcess.start(harness)
+        defer { daemon.signal(SIGKILL) }
+        try await waitUntil { (try? ctl(["status", "--json"], socket: harness.socketPath).1.contains("\"stagedVersion\" : \"2.0.0\"")) ?? false }
+        let resumed = try #require(harness.http!.requests(to: "/" + release.package).first)
+        #expect(resumed.header("Range") == "bytes=\(kept)-")
+        #expect(resumed.bodyBytes == Int(release.size) - kept)
+        await harness.remove()
+    }
+}
