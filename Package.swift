@@ -150,7 +150,7 @@ let package = Package(
         .testTarget(
             name: "MiniupdateServerTests",
             // The executables are dependencies so that they are built for the process tests.
-            dependencies: ["MiniupdateServer", "MiniupdateClient", "MiniupdateTestSupport", "miniupdated", "miniupdatectl"],
+            dependencies: ["MiniupdateServer", "MiniupdateDaemon", "MiniupdateClient", "MiniupdateTestSupport", "miniupdated", "miniupdatectl"],
             swiftSettings: strict
         ),
         .testTarget(

@@ -41,10 +41,6 @@ public struct DaemonConfiguration: Sendable {
     public var socketPath: String
     public var logLevel: Logger.Level
     public var trustedKeyPaths: [String]
-    /// The group whose members may use the admin methods (besides root).
-    public var adminGroup: String?
-    /// App id → the user allowed to apply that app's updates.
-    public var appOwners: [String: String]
 
     /// Reads the configuration file (a missing file means the defaults) and applies `flags`.
     public static func load(_ flags: DaemonFlags, environment: [String: String] = currentEnvironment()) throws -> DaemonConfiguration {
@@ -119,14 +115,6 @@ public struct DaemonConfiguration: Sendable {
         if !repository.isEmpty, keys.isEmpty {
             throw UpdateError(.invalidArgument, "repository \(repository) is set but no trusted-key: every index must be verified")
         }
-        adminGroup = file.value("admin-group")?.value
-        var owners: [String: String] = [:]
-        for entry in file.entries where entry.key.hasPrefix(ConfigurationFile.appOwnerPrefix) {
-            let app = String(entry.key.dropFirst(ConfigurationFile.appOwnerPrefix.count))
-            guard AppID.isValid(app) else { throw invalid(entry, "app-owner.<app id>") }
-            owners[app] = entry.value
-        }
-        appOwners = owners
         engine = EngineConfiguration(
             stateDirectory: flags.stateDirectory ?? file.value("state-directory")?.value ?? Self.defaultStateDirectory,
             cacheDirectory: flags.cacheDirectory ?? file.value("cache-directory")?.value ?? Self.defaultCacheDirectory,
