@@ -97,10 +97,27 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // libsystemd (Debian: libsystemd-dev), for sd_notify, sd_listen_fds and the journal.
+        .systemLibrary(
+            name: "CSystemd",
+            pkgConfig: "libsystemd",
+            providers: [.apt(["libsystemd-dev"])]
+        ),
+        // systemd glue: the notify protocol, socket activation, a journald log handler.
+        .target(
+            name: "MiniupdateSystemd",
+            dependencies: [
+                "CSystemd",
+                "MiniupdateDaemon",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
         .executableTarget(
             name: "miniupdated",
             dependencies: [
                 "MiniupdateDaemon",
+                "MiniupdateSystemd",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict

@@ -44,15 +44,20 @@ public struct Daemon: Sendable {
         }
         let apps = await engine.installedApps.count
         logger.info("serving \(inheritedSocket == nil ? configuration.socketPath : "an inherited socket") for \(apps) apps, repository \(configuration.engine.repository.isEmpty ? "(none)" : configuration.engine.repository)")
+        notifier.status("Checking \(apps) apps")
         notifier.ready()
         await engine.requestCheckAll()
 
-        let services: [any Service] = [
+        var services: [any Service] = [
             EngineService(engine: engine),
             EventService(server: server),
+            StatusService(engine: engine, notifier: notifier),
             SocketService(server: server, listener: listener, notifier: notifier),
             ReloadService(flags: flags, engine: engine, notifier: notifier, logger: logger),
         ]
+        if let interval = notifier.watchdogInterval {
+            services.append(WatchdogService(engine: engine, notifier: notifier, interval: interval / 2, logger: logger))
+        }
         let group = ServiceGroup(configuration: .init(
             services: services.map { .init(service: $0) },
             gracefulShutdownSignals: [.sigterm, .sigint],

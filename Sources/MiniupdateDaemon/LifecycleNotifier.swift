@@ -11,6 +11,15 @@ public protocol LifecycleNotifier: Sendable {
     func stopping()
     /// A one-line description of what the daemon is doing, for people.
     func status(_ text: String)
+    /// How often the supervisor expects a sign of life, if it watches at all.
+    var watchdogInterval: Duration? { get }
+    /// A sign of life, sent only after the daemon proved itself healthy.
+    func watchdog()
+}
+
+extension LifecycleNotifier {
+    public var watchdogInterval: Duration? { nil }
+    public func watchdog() {}
 }
 
 /// Reports the life cycle as log lines.

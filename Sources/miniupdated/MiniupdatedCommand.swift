@@ -1,6 +1,7 @@
 import ArgumentParser
 import Logging
 import MiniupdateDaemon
+import MiniupdateSystemd
 
 #if canImport(Glibc)
 import Glibc
@@ -47,14 +48,25 @@ struct MiniupdatedCommand: AsyncParsableCommand {
             configPath: config, stateDirectory: stateDir, cacheDirectory: cacheDir, socket: socket,
             repository: repository, trustedKeys: trustedKey, logLevel: logLevel.flatMap(Logger.Level.init(rawValue:))
         )
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = .trace
-            return handler
+        // Under systemd: structured entries to the journal, and the notify protocol.
+        // Anywhere else: plain lines on stderr, and readiness in the log.
+        if JournalLogHandler.isStandardErrorJournal {
+            LoggingSystem.bootstrap { _ in
+                var handler = JournalLogHandler(identifier: "miniupdated")
+                handler.logLevel = .trace
+                return handler
+            }
+        } else {
+            LoggingSystem.bootstrap { label in
+                var handler = StreamLogHandler.standardError(label: label)
+                handler.logLevel = .trace
+                return handler
+            }
         }
         let logger = Logger(label: "miniupdated")
         do {
-            try await Daemon(flags: flags, logger: logger).run()
+            let notifier: (any LifecycleNotifier)? = SystemdNotifier.isAvailable ? SystemdNotifier() : nil
+            try await Daemon(flags: flags, logger: logger, notifier: notifier, inheritedSocket: SocketActivation.inheritedSocket()).run()
         } catch {
             logger.critical("cannot start: \(error)")
             throw ExitCode(1)

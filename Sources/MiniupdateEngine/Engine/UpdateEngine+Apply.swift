@@ -34,7 +34,7 @@ extension UpdateEngine {
         self.record(app, .rolledBack, version: previous, detail: "from \(installed)")
         save(app)
         _ = enqueue(.prune(app))
-        logger.notice("rolled back", metadata: ["app": "\(app)", "version": "\(previous)", "from": "\(installed)"])
+        logger.notice("rolled back", metadata: ["app": "\(app)", "version": "\(previous)", "from": "\(installed)", "message-id": "\(MessageID.rollback)"])
         emit(app, .rolledBack(version: previous, from: installed))
         return ApplyResult(app: app, version: previous, previousVersion: installed)
     }
@@ -106,7 +106,7 @@ extension UpdateEngine {
         self.record(app, event, version: version, detail: previous.map { "from \($0)" })
         save(app)
         _ = enqueue(.prune(app))
-        logger.notice("update applied", metadata: ["app": "\(app)", "version": "\(version)", "previous": "\(previous?.text ?? "none")"])
+        logger.notice("update applied", metadata: ["app": "\(app)", "version": "\(version)", "previous": "\(previous?.text ?? "none")", "message-id": "\(MessageID.updateApplied)"])
         emit(app, .applied(version: version, previous: previous))
         return ApplyResult(app: app, version: version, previousVersion: previous)
     }

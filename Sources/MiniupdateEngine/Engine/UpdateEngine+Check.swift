@@ -108,7 +108,7 @@ extension UpdateEngine {
                 repositoryState.lastError = failure
                 repositoryState.history.record(HistoryEntry(time: Self.now(), event: .failed, detail: failure.description), limit: configuration.limits.historyLength)
                 saveRepositoryState()
-                logger.warning("repository check failed: \(failure)", metadata: ["code": "\(failure.code)"])
+                logger.error("repository check failed: \(failure.message)", metadata: ["code": "\(failure.code)", "message-id": "\(MessageID.updateFailed)"])
             }
             result = .failure(error)
         }

@@ -34,7 +34,7 @@ extension UpdateEngine {
             if let replaced, replaced != release.version, replaced != apps[app]?.installed, replaced != apps[app]?.persisted.previous {
                 _ = enqueue(.prune(app))
             }
-            logger.info("update ready", metadata: ["app": "\(app)", "version": "\(release.version)"])
+            logger.notice("update ready", metadata: ["app": "\(app)", "version": "\(release.version)", "message-id": "\(MessageID.updateReady)"])
             emit(app, .ready(version: release.version))
         } catch {
             let failure = UpdateError(wrapping: error)
@@ -46,7 +46,7 @@ extension UpdateEngine {
                 apps[app]?.persisted.lastError = failure
                 record(app, .failed, version: release.version, detail: failure.description)
                 save(app)
-                logger.error("update failed: \(failure.message)", metadata: ["app": "\(app)", "version": "\(release.version)", "code": "\(failure.code)"])
+                logger.error("update failed: \(failure.message)", metadata: ["app": "\(app)", "version": "\(release.version)", "code": "\(failure.code)", "message-id": "\(MessageID.updateFailed)"])
                 emit(app, .failed(version: release.version, error: failure))
             }
             result = .failure(failure)

@@ -6,6 +6,9 @@ extension UpdateEngine {
         apps.values.filter(\.isInstalled).map(\.app).sorted()
     }
 
+    /// Returns at once: proof, for a watchdog, that the actor is not stuck.
+    public func ping() {}
+
     public func status(of app: AppID) throws -> AppStatus {
         let record = try requireApp(app)
         return record.status(progress: progressBoard.get(app), repositoryError: repositoryState.lastError)

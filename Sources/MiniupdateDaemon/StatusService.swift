@@ -1,0 +1,83 @@
+import FoundationEssentials
+import MiniupdateEngine
+import NIOCore
+import NIOPosix
+import Logging
+import ServiceLifecycle
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Keeps the daemon's one-line status (systemd's `STATUS=`) current, in words an admin
+/// understands: `Downloading com.example.weather 1.4.0 (42%)`,
+/// `Idle: 12 apps, 2 updates ready, last check 12:00:05`,
+/// `Last check failed: repository unreachable`. It only works when an event arrives, so an
+/// idle daemon stays asleep.
+struct StatusService: Service, CustomStringConvertible {
+    let engine: UpdateEngine
+    let notifier: any LifecycleNotifier
+    var description: String { "status" }
+
+    func run() async throws {
+        let events = engine.events()
+        await cancelWhenGracefulShutdown {
+            var lastProgress = ContinuousClock.now - .seconds(1)
+            for await event in events {
+                if case .progress(let version, let bytes, let total) = event.kind {
+                    // Progress arrives up to 4 times a second per app; once a second is plenty here.
+                    guard ContinuousClock.now - lastProgress >= .seconds(1) else { continue }
+                    lastProgress = ContinuousClock.now
+                    notifier.status("Downloading \(event.app) \(version) (\(total > 0 ? bytes * 100 / total : 0)%)")
+                    continue
+                }
+                notifier.status(Self.describe(await engine.status()))
+            }
+        }
+    }
+
+    static func describe(_ status: EngineStatus) -> String {
+        if let downloading = status.apps.first(where: { $0.progress != nil }), let progress = downloading.progress {
+            return "Downloading \(downloading.app) \(progress.version) (\(progress.total > 0 ? progress.bytes * 100 / progress.total : 0)%)"
+        }
+        if let error = status.lastError {
+            return "Last check failed: \(error.message)"
+        }
+        let ready = status.apps.filter { $0.stagedVersion != nil }.count
+        let failed = status.apps.filter { $0.state == .failed }.count
+        var text = "Idle: \(status.apps.count) apps, \(ready) update\(ready == 1 ? "" : "s") ready"
+        if failed > 0 { text += ", \(failed) failed" }
+        text += ", last check \(status.lastCheck.map(clockTime) ?? "never")"
+        return text
+    }
+
+    static func clockTime(_ seconds: Int64) -> String {
+        var time = time_t(seconds)
+        var parts = tm()
+        localtime_r(&time, &parts)
+        func two(_ value: Int32) -> String { value < 10 ? "0\(value)" : "\(value)" }
+        return "\(two(parts.tm_hour)):\(two(parts.tm_min)):\(two(parts.tm_sec))"
+    }
+}
+
+/// Sends the watchdog's sign of life at half the supervisor's interval, but only after
+/// proving the daemon healthy: the engine actor answers, and every event loop runs a task.
+/// A stuck actor or loop stops the pings, and systemd restarts the daemon.
+struct WatchdogService: Service, CustomStringConvertible {
+    let engine: UpdateEngine
+    let notifier: any LifecycleNotifier
+    let interval: Duration
+    let logger: Logger
+    var description: String { "watchdog" }
+
+    func run() async throws {
+        while !Task.isCancelled, !Task.isShuttingDownGracefully {
+            await engine.ping()
+            for loop in MultiThreadedEventLoopGroup.singleton.makeIterator() {
+                try await loop.submit {}.get()
+            }
+            notifier.watchdog()
+            try await Task.sleep(for: interval)
+        }
+    }
+}

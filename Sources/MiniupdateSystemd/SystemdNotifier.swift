@@ -1,0 +1,69 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import CSystemd
+import MiniupdateDaemon
+
+/// Tells systemd about the daemon's life cycle through `sd_notify(3)`: `READY=1`,
+/// `STATUS=`, `RELOADING=1` with `MONOTONIC_USEC=`, `STOPPING=1` and `WATCHDOG=1`.
+///
+/// systemd 252 has no `Type=notify-reload`; the unit uses `Type=notify` with
+/// `ExecReload=/bin/kill -HUP $MAINPID`, and a reload is reported as `RELOADING=1` then
+/// `READY=1`.
+public struct SystemdNotifier: LifecycleNotifier {
+    /// Whether the daemon runs under systemd's notify protocol (`$NOTIFY_SOCKET` is set).
+    public static var isAvailable: Bool { getenv("NOTIFY_SOCKET") != nil }
+
+    public init() {}
+
+    public func ready() { send("READY=1") }
+
+    public func reloading() {
+        var now = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &now)
+        let microseconds = UInt64(now.tv_sec) * 1_000_000 + UInt64(now.tv_nsec) / 1000
+        send("RELOADING=1\nMONOTONIC_USEC=\(microseconds)")
+    }
+
+    public func stopping() { send("STOPPING=1") }
+
+    public func status(_ text: String) {
+        // One line: systemd shows STATUS= as is, and a newline would start another field.
+        send("STATUS=" + text.replacing("\n", with: " "))
+    }
+
+    public var watchdogInterval: Duration? {
+        var microseconds: UInt64 = 0
+        guard sd_watchdog_enabled(0, &microseconds) > 0, microseconds > 0 else { return nil }
+        return .microseconds(Int64(microseconds))
+    }
+
+    public func watchdog() { send("WATCHDOG=1") }
+
+    private func send(_ state: String) {
+        _ = sd_notify(0, state)
+    }
+}
+
+/// Socket activation: the listening socket systemd passes (`LISTEN_FDS`), if any.
+public enum SocketActivation {
+    /// The one inherited listening Unix stream socket, or nil when not socket-activated.
+    /// Throws when systemd passed something else, which is a unit misconfiguration.
+    public static func inheritedSocket() throws -> CInt? {
+        let count = sd_listen_fds(1)
+        guard count != 0 else { return nil }
+        guard count == 1 else {
+            throw SocketActivationError(message: count < 0 ? "sd_listen_fds failed: \(String(cString: strerror(-count)))" : "expected one socket from systemd, got \(count)")
+        }
+        let descriptor = SD_LISTEN_FDS_START
+        guard sd_is_socket_unix(descriptor, Int32(SOCK_STREAM.rawValue), 1, nil, 0) > 0 else {
+            throw SocketActivationError(message: "the socket from systemd is not a listening Unix stream socket")
+        }
+        return descriptor
+    }
+
+    public struct SocketActivationError: Error, CustomStringConvertible {
+        public var message: String
+        public var description: String { message }
+    }
+}
