@@ -171,6 +171,11 @@ let package = Package(
             swiftSettings: strict
         ),
         .testTarget(
+            name: "MiniupdateSystemdTests",
+            dependencies: ["MiniupdateSystemd", "MiniupdateTestSupport"],
+            swiftSettings: strict
+        ),
+        .testTarget(
             name: "MiniupdateEngineTests",
             dependencies: ["MiniupdateEngine", "MiniupdateTestSupport"],
             swiftSettings: strict
