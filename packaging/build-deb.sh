@@ -16,7 +16,9 @@ SCRATCH=${MINIUPDATE_RELEASE_BUILD_DIR:-$ROOT/.build-release}
 PACKAGE="$OUT/miniupdate_${VERSION}_${ARCH}.deb"
 
 echo "==> building release binaries (static Swift runtime) in $SCRATCH"
-BUILD=(swift build --package-path "$ROOT" -c release --static-swift-stdlib --scratch-path "$SCRATCH")
+# Full RELRO and immediate binding, as Debian's hardening flags ask.
+BUILD=(swift build --package-path "$ROOT" -c release --static-swift-stdlib --scratch-path "$SCRATCH"
+       -Xlinker -z -Xlinker relro -Xlinker -z -Xlinker now)
 for product in miniupdated miniupdatectl miniupdate-repo; do
     "${BUILD[@]}" --product "$product"
 done
@@ -26,6 +28,7 @@ STAGE=$(mktemp -d)
 WORK=$(mktemp -d)
 trap 'rm -rf "$STAGE" "$WORK"' EXIT
 umask 022
+chmod 755 "$STAGE"
 
 echo "==> staging the package tree"
 install -D -m755 "$BIN/miniupdated" "$STAGE/usr/sbin/miniupdated"
@@ -48,7 +51,8 @@ gzip -9n "$STAGE"/usr/share/man/man*/*
 for command in miniupdated miniupdatectl miniupdate-repo; do
     executable=$(find "$STAGE" -name "$command" -type f | head -1)
     install -d "$STAGE/usr/share/bash-completion/completions" "$STAGE/usr/share/zsh/vendor-completions" "$STAGE/usr/share/fish/vendor_completions.d"
-    "$executable" --generate-completion-script bash >"$STAGE/usr/share/bash-completion/completions/$command"
+    # Completion scripts are sourced, not run: no #! line.
+    "$executable" --generate-completion-script bash | sed '1{/^#!/d}' >"$STAGE/usr/share/bash-completion/completions/$command"
     "$executable" --generate-completion-script zsh >"$STAGE/usr/share/zsh/vendor-completions/_$command"
     "$executable" --generate-completion-script fish >"$STAGE/usr/share/fish/vendor_completions.d/$command.fish"
 done
@@ -56,9 +60,11 @@ chmod 644 "$STAGE"/usr/share/bash-completion/completions/* "$STAGE"/usr/share/zs
 
 DOC="$STAGE/usr/share/doc/miniupdate"
 install -D -m644 "$ROOT/packaging/debian/copyright" "$DOC/copyright"
-gzip -9n -c "$ROOT/packaging/debian/changelog" >"$DOC/changelog.Debian.gz"
+# A native package (no Debian revision): the changelog is changelog.gz.
+gzip -9n -c "$ROOT/packaging/debian/changelog" >"$DOC/changelog.gz"
 install -m644 "$ROOT/README.md" "$ROOT"/docs/*.md "$DOC/"
-chmod 644 "$DOC/changelog.Debian.gz"
+chmod 644 "$DOC/changelog.gz"
+install -D -m644 "$ROOT/packaging/debian/lintian-overrides" "$STAGE/usr/share/lintian/overrides/miniupdate"
 
 echo "==> computing dependencies"
 mkdir -p "$WORK/debian"
@@ -73,7 +79,7 @@ Version: $VERSION
 Architecture: $ARCH
 Maintainer: miniupdate developers <dev@miniupdate.invalid>
 Installed-Size: $(du -sk --exclude=DEBIAN "$STAGE" | cut -f1)
-Depends: $DEPENDS, adduser | systemd (>= 249)
+Depends: $DEPENDS, systemd (>= 249)
 Section: admin
 Priority: optional
 Homepage: https://github.com/miniupdate/miniupdate
@@ -89,7 +95,8 @@ Description: update daemon for installed mini apps
 CONTROL
 echo /etc/miniupdate/miniupdate.conf >"$STAGE/DEBIAN/conffiles"
 install -m755 "$ROOT/packaging/debian/postinst" "$ROOT/packaging/debian/prerm" "$ROOT/packaging/debian/postrm" "$STAGE/DEBIAN/"
-chmod 644 "$STAGE/DEBIAN/control" "$STAGE/DEBIAN/conffiles"
+(cd "$STAGE" && find . -type f ! -path './DEBIAN/*' -printf '%P\0' | sort -z | xargs -0 md5sum >DEBIAN/md5sums)
+chmod 644 "$STAGE/DEBIAN/control" "$STAGE/DEBIAN/conffiles" "$STAGE/DEBIAN/md5sums"
 
 dpkg-deb --build --root-owner-group -Zxz "$STAGE" "$PACKAGE" >/dev/null
 echo "==> built $PACKAGE ($(du -h "$PACKAGE" | cut -f1))"

@@ -44,7 +44,8 @@ public struct Daemon: Sendable {
         }
         let apps = await engine.installedApps.count
         logger.info("serving \(inheritedSocket == nil ? configuration.socketPath : "an inherited socket") for \(apps) apps, repository \(configuration.engine.repository.isEmpty ? "(none)" : configuration.engine.repository)")
-        notifier.status("Checking \(apps) apps")
+        // With no app there is nothing to check and no event will come to update it.
+        notifier.status(apps == 0 ? StatusService.describe(await engine.status()) : "Checking \(apps) apps")
         notifier.ready()
         await engine.requestCheckAll()
 

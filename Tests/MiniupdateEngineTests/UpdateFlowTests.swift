@@ -144,6 +144,25 @@ import Testing
     }
 }
 
+extension UpdateFlowTests {
+    @Test func downloadsOfDifferentAppsRunInParallelUpToTheLimit() async throws {
+        let harness = try await EngineHarness.make(http: true)
+        let apps = (0..<6).map { "com.example.parallel\($0)" }
+        for app in apps { try harness.repo.publish(app, "1.0.0") }
+        try preinstall(apps, version: "0.9.0", in: harness)
+        for app in apps {
+            let release = try #require(try harness.repo.publisher.currentIndex()?.apps[appID(app)])
+            harness.server!.setFault(.delay(.milliseconds(300)), for: "/" + release.package)
+        }
+        try await harness.withEngine(limits: EngineLimits(maximumConcurrentDownloads: 3)) { engine, events in
+            try await engine.checkAll()
+            for app in apps { try await events.wait(for: app) { $0 == .ready(version: version("1.0.0")) } }
+        }
+        #expect(harness.server!.maximumConcurrentDelayedRequests == 3)
+        await harness.remove()
+    }
+}
+
 /// Installs apps by hand, as an earlier run would have left them.
 func preinstall(_ apps: [String], version: String, in harness: EngineHarness) throws {
     for app in apps {

@@ -42,7 +42,21 @@ public final class TestHTTPServer: Sendable {
     struct State {
         var faults: [String: Fault] = [:]
         var log: [LoggedRequest] = []
+        var delayedInFlight = 0
+        var maximumDelayedInFlight = 0
     }
+
+    /// The most delayed requests that were waiting at the same time.
+    public var maximumConcurrentDelayedRequests: Int { state.withLockedValue { $0.maximumDelayedInFlight } }
+
+    func delayStarted() {
+        state.withLockedValue { state in
+            state.delayedInFlight += 1
+            state.maximumDelayedInFlight = max(state.maximumDelayedInFlight, state.delayedInFlight)
+        }
+    }
+
+    func delayEnded() { state.withLockedValue { $0.delayedInFlight -= 1 } }
 
     public let port: Int
     public var baseURL: String { "http://127.0.0.1:\(port)" }
@@ -117,7 +131,7 @@ private final class FileHandler: ChannelInboundHandler, @unchecked Sendable {
         }
     }
 
-    private func respond(context: ChannelHandlerContext, head: HTTPRequestHead) {
+    private func respond(context: ChannelHandlerContext, head: HTTPRequestHead, afterDelay: Bool = false) {
         let path = String(head.uri.prefix(while: { $0 != "?" }))
         let server = box.server!
         let requestHeaders = head.headers.map { ($0.name, $0.value) }
@@ -138,17 +152,17 @@ private final class FileHandler: ChannelInboundHandler, @unchecked Sendable {
         }
 
         let fault = server.fault(for: path)
-        if case .delay(let amount)? = fault {
-            server.setFault(nil, for: path)
+        if case .delay(let amount)? = fault, !afterDelay {
+            server.delayStarted()
             let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
             context.eventLoop.scheduleTask(in: amount) {
                 let (handler, context) = bound.value
-                handler.respond(context: context, head: head)
-                server.setFault(fault, for: path)
+                server.delayEnded()
+                handler.respond(context: context, head: head, afterDelay: true)
             }
             return
         }
-        switch fault {
+        switch afterDelay ? nil : fault {
         case .status(let code)?:
             finish(HTTPResponseStatus(statusCode: code), [:], [])
             return
@@ -194,7 +208,7 @@ private final class FileHandler: ChannelInboundHandler, @unchecked Sendable {
         if start > 0 { headers.add(name: "Content-Range", value: "bytes \(start)-\(bytes.count - 1)/\(bytes.count)") }
         let body = Array(bytes[start...])
 
-        switch fault {
+        switch afterDelay ? nil : fault {
         case .truncate(let after)?:
             headers.add(name: "Content-Length", value: "\(body.count)")
             finish(status, headers, Array(body.prefix(after)), close: true)

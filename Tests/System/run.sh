@@ -35,7 +35,7 @@ if [ ! -e "$ROOTFS/.miniupdate-rootfs-ok" ]; then
               awk '!/-security/ && /debian/ {print; exit}')
     [ -n "$mirror" ] || skip "no Debian mirror in /etc/apt/sources.list*"
     log "debootstrap bookworm from $mirror into $ROOTFS (about 3 minutes)"
-    debootstrap --variant=minbase --include=systemd,systemd-sysv,dbus,nginx-light,passwd,adduser,procps,iproute2 \
+    debootstrap --variant=minbase --include=systemd,systemd-sysv,dbus,nginx-light,passwd,adduser,procps,iproute2,man-db \
         bookworm "$ROOTFS" "$mirror" >"$LOG/debootstrap.log" 2>&1 || { tail -5 "$LOG/debootstrap.log"; skip "debootstrap failed"; }
     touch "$ROOTFS/.miniupdate-rootfs-ok"
 fi

@@ -52,12 +52,15 @@ final class SharedResult<Value: Sendable>: Sendable {
     }
 }
 
-/// A counting semaphore for tasks: bounds how many downloads run at once.
+/// A counting semaphore for tasks: bounds how many downloads run at once. Waiters are
+/// served in order; a cancelled waiter leaves at once and takes no permit.
 final class AsyncSemaphore: Sendable {
     private struct State {
         var permits: Int
         var waiters: [(id: UInt64, continuation: CheckedContinuation<Void, any Error>)] = []
-        var cancelledBeforeWaiting: Set<UInt64> = []
+        /// Acquires between their start and their wait, and those cancelled in that window.
+        var starting: Set<UInt64> = []
+        var cancelledWhileStarting: Set<UInt64> = []
         var nextID: UInt64 = 0
     }
 
@@ -68,12 +71,14 @@ final class AsyncSemaphore: Sendable {
     func acquire() async throws {
         let id = state.withLock { state in
             state.nextID += 1
+            state.starting.insert(state.nextID)
             return state.nextID
         }
         try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
                 let outcome: Result<Void, any Error>? = state.withLock { state in
-                    if state.cancelledBeforeWaiting.remove(id) != nil { return .failure(CancellationError()) }
+                    state.starting.remove(id)
+                    if state.cancelledWhileStarting.remove(id) != nil { return .failure(CancellationError()) }
                     if state.permits > 0 {
                         state.permits -= 1
                         return .success(())
@@ -88,7 +93,7 @@ final class AsyncSemaphore: Sendable {
                 if let index = state.waiters.firstIndex(where: { $0.id == id }) {
                     return state.waiters.remove(at: index).continuation
                 }
-                state.cancelledBeforeWaiting.insert(id)
+                if state.starting.contains(id) { state.cancelledWhileStarting.insert(id) }
                 return nil
             }
             waiter?.resume(throwing: CancellationError())
