@@ -71,7 +71,17 @@ check "journalctl -u miniupdated MINIUPDATE_APP=$APP shows its events" 'grep -q 
 check "journalctl MESSAGE_ID=<update-applied> finds it" '[ -n "$(journalctl MESSAGE_ID=5b1d9f3e7a2c4b68c0e4a6d8f1b3c529 --no-pager -q)" ]'
 check "entries carry CODE_FILE and priority" 'journalctl -u miniupdated MINIUPDATE_APP=$APP -o verbose --no-pager | grep -q "CODE_FILE=" '
 
-echo "=== 5. reload keeps clients"
+echo "=== 5. an upgrade restarts the daemon and keeps the state"
+kill $WATCH 2>/dev/null
+before=$(systemctl show -P MainPID miniupdated)
+dpkg -i /payload/miniupdate.deb >/tmp/upgrade.log 2>&1
+check "upgrade restarted the daemon" 'wait_for "systemctl -q is-active miniupdated && [ \"\$(systemctl show -P MainPID miniupdated)\" != $before ]" 100'
+check "upgrade kept the installed app" '[ "$(readlink $CURRENT)" = versions/1.1.0 ] && miniupdatectl status --json | grep -q "\"installedVersion\" : \"1.1.0\""'
+miniupdatectl watch $APP --json >/tmp/watch.log 2>&1 &
+WATCH=$!
+sleep 1
+
+echo "=== 6. reload keeps clients"
 pid=$(systemctl show -P MainPID miniupdated)
 systemctl reload miniupdated
 check "reload finished, same process" '[ "$(systemctl show -P MainPID miniupdated)" = "$pid" ] && systemctl -q is-active miniupdated'
@@ -79,14 +89,14 @@ miniupdatectl simulate $APP --no-update >/dev/null
 check "the watching client is still connected and served" 'kill -0 $WATCH && wait_for "grep -q \"hasUpdate\\\":false\" /tmp/watch.log"'
 kill $WATCH 2>/dev/null
 
-echo "=== 6. access by group"
+echo "=== 7. access by group"
 useradd -m -G miniupdate member; useradd -m stranger
 check "a member of miniupdate can run miniupdatectl status" 'runuser -u member -- miniupdatectl status >/dev/null'
 out=$(runuser -u stranger -- miniupdatectl status 2>&1); code=$?
 echo "stranger: $out (exit $code)"
 check "another user is refused" '[ $code -ne 0 ] && grep -qi "permission denied" <<<"$out"'
 
-echo "=== 7. the watchdog restarts a frozen daemon"
+echo "=== 8. the watchdog restarts a frozen daemon"
 mkdir -p /etc/systemd/system/miniupdated.service.d
 printf '[Service]\nWatchdogSec=3s\n' >/etc/systemd/system/miniupdated.service.d/watchdog.conf
 systemctl daemon-reload
@@ -99,11 +109,11 @@ check "frozen daemon restarted by the watchdog" 'wait_for "[ \"\$(systemctl show
 journalctl -u miniupdated --no-pager | grep -i watchdog | tail -2
 rm -rf /etc/systemd/system/miniupdated.service.d; systemctl daemon-reload
 
-echo "=== 8. stop is clean"
+echo "=== 9. stop is clean"
 systemctl stop miniupdated
 check "systemctl stop: inactive, result success" '! systemctl -q is-active miniupdated && [ "$(systemctl show -P Result miniupdated)" = success ]'
 
-echo "=== 9. remove keeps the state, purge deletes it"
+echo "=== 10. remove keeps the state, purge deletes it"
 apt-get remove -y miniupdate >/tmp/apt-remove.log 2>&1
 check "apt remove keeps /var/lib/miniupdate" '[ -d /var/lib/miniupdate/apps/$APP/versions/1.1.0 ]'
 check "apt remove stops the socket" '! systemctl -q is-active miniupdated.socket'
