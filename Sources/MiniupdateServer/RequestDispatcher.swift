@@ -75,9 +75,16 @@ struct RequestDispatcher: Sendable {
         switch request.method {
         case Method.subscribe:
             let app = try appID(try params(AppParams.self, request).app)
-            let status = try? await engine.status(of: app)
-            let result = SubscribeResult(app: app.rawValue, version: status?.installedVersion?.text, state: (status?.state ?? .notInstalled).rawValue)
-            hub.subscribe(connection, to: app.rawValue, response: request.id == nil ? [] : respond(result))
+            var status: AppStatus?
+            // The response must describe the app as of the replay that follows it: if an
+            // event slipped in while the status was read, read it again.
+            for attempt in 1...5 {
+                let sequence = hub.sequence(of: app.rawValue)
+                status = try? await engine.status(of: app)
+                let result = SubscribeResult(app: app.rawValue, version: status?.installedVersion?.text, state: (status?.state ?? .notInstalled).rawValue)
+                let response = request.id == nil ? [] : respond(result)
+                if hub.subscribe(connection, to: app.rawValue, ifSequence: attempt < 5 ? sequence : nil, response: response) { break }
+            }
             // This app's own cold start: check it if its last check is old.
             if let status, !status.isDevelopment, isStale(status.lastCheck) {
                 await engine.requestCheck(app)

@@ -30,6 +30,9 @@ final class SubscriptionHub: Sendable {
         var connections: [UInt64: ClientConnection] = [:]
         var subscribers: [String: [UInt64: ClientConnection]] = [:]
         var replay: [String: Replay] = [:]
+        /// Bumped by every event of an app: a subscribe that read the engine's status
+        /// before an event can tell that its answer is stale.
+        var sequence: [String: UInt64] = [:]
     }
 
     private let state = Mutex(State())
@@ -62,16 +65,26 @@ final class SubscriptionHub: Sendable {
         }
     }
 
-    /// Adds `connection` to `app`'s listeners, sends `response`, then the replay.
-    func subscribe(_ connection: ClientConnection, to app: String, response: [UInt8]) {
-        connection.subscriptions.withLock { _ = $0.insert(app) }
+    /// The number of events `app` has had; see ``subscribe(_:to:ifSequence:response:)``.
+    func sequence(of app: String) -> UInt64 {
+        state.withLock { $0.sequence[app] ?? 0 }
+    }
+
+    /// Adds `connection` to `app`'s listeners, sends `response`, then the replay. When
+    /// `expected` is given and an event of the app came since that sequence number, it
+    /// does nothing and returns false: the response was computed from a stale status.
+    @discardableResult
+    func subscribe(_ connection: ClientConnection, to app: String, ifSequence expected: UInt64? = nil, response: [UInt8]) -> Bool {
         state.withLock { state in
+            if let expected, (state.sequence[app] ?? 0) != expected { return false }
+            connection.subscriptions.withLock { _ = $0.insert(app) }
             state.subscribers[app, default: [:]][connection.id] = connection
             var buffer = ByteBuffer(bytes: response)
             if let replay = state.replay[app] {
                 for line in Self.replayLines(replay, app: app) { buffer.writeBytes(line) }
             }
             connection.send(buffer)
+            return true
         }
     }
 
@@ -147,6 +160,7 @@ final class SubscriptionHub: Sendable {
     /// Sends `line` to `app`'s subscribers, after applying `update` to its replay, atomically.
     func send(_ line: [UInt8], to app: String, updating update: (inout Replay) -> Void = { _ in }) {
         state.withLock { state in
+            state.sequence[app, default: 0] += 1
             update(&state.replay[app, default: Replay()])
             guard let subscribers = state.subscribers[app], !subscribers.isEmpty else { return }
             let buffer = ByteBuffer(bytes: line)

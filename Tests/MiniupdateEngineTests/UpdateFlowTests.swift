@@ -132,6 +132,10 @@ import Testing
             }
             #expect(server.requests(to: "/index.signed").count == 1)
             #expect(server.requests.filter { $0.path.hasSuffix(".tar.zst") }.count == 1)
+            // Applied once: the other nine saw it installed and did not switch again.
+            let status = try await engine.status(of: appID(Self.weather))
+            #expect(status.installedVersion == version("1.0.0"))
+            #expect(status.previousVersion == nil)
 
             server.clearLog()
             try await withThrowingTaskGroup(of: CheckResult.self) { group in
@@ -145,6 +149,60 @@ import Testing
 }
 
 extension UpdateFlowTests {
+    @Test func aNewerVersionPublishedDuringADownloadWaitsItsTurn() async throws {
+        let harness = try await EngineHarness.make(http: true)
+        try harness.repo.publish(Self.weather, "1.0.0")
+        try preinstall([Self.weather], version: "1.0.0", in: harness)
+        let first = try harness.repo.publish(Self.weather, "1.1.0")
+        harness.server!.setFault(.delay(.milliseconds(600)), for: "/" + first.package)
+        try await harness.withEngine { engine, events in
+            #expect(try await engine.check(appID(Self.weather)).version == version("1.1.0"))
+            try await Task.sleep(for: .milliseconds(100))
+            try harness.repo.publish(Self.weather, "1.2.0")
+            #expect(try await engine.check(appID(Self.weather)).version == version("1.2.0"))
+            try await events.wait(for: Self.weather) { $0 == .ready(version: version("1.2.0")) }
+            // Whatever happened to 1.1.0 has happened by now: its held response went out.
+            let server = harness.server!
+            try await waitUntil { server.requests(to: "/" + first.package).count == 1 }
+            try await Task.sleep(for: .milliseconds(300))
+            #expect(!events.of(Self.weather).contains { $0.isFailed }, "\(events.of(Self.weather))")
+            #expect(try await engine.status(of: appID(Self.weather)).stagedVersion == version("1.2.0"))
+            try await engine.applyUpdate(appID(Self.weather))
+            #expect(harness.installedFile(Self.weather) == "\(Self.weather) 1.2.0\n")
+        }
+        await harness.remove()
+    }
+
+    @Test func aReloadDuringAFetchDoesNotMakeTheOldRepositoryTheBaseline() async throws {
+        let harness = try await EngineHarness.make(http: true)
+        for minor in 0..<5 { try harness.repo.publish(Self.weather, "1.\(minor).0") }  // serial 5
+        let other = try RepositoryFixture(key: harness.repo.key)  // same key, serial 1
+        defer { other.remove() }
+        try other.publish(Self.weather, "2.0.0")
+        try preinstall([Self.weather], version: "1.0.0", in: harness)
+        harness.server!.setFault(.delay(.milliseconds(800)), for: "/index.signed")
+        let engine = try harness.makeEngine()
+        try await EngineHarness.run(engine) { engine, _ in
+            async let inFlight = engine.check(appID(Self.weather))
+            // Reload exactly while the server holds the old repository's index.
+            let server = harness.server!
+            try await waitUntil { server.delayedRequestsWaiting == 1 }
+            var moved = harness.configuration()
+            moved.repository = other.fileURL
+            try await engine.reconfigure(moved)
+            let outcome: UpdateError.Code?
+            do {
+                _ = try await inFlight
+                outcome = nil
+            } catch let error as UpdateError {
+                outcome = error.code
+            }
+            #expect(outcome == .cancelled)
+            #expect(try await engine.check(appID(Self.weather)) == CheckResult(hasUpdate: true, version: version("2.0.0")))
+        }
+        await harness.remove()
+    }
+
     @Test func downloadsOfDifferentAppsRunInParallelUpToTheLimit() async throws {
         let harness = try await EngineHarness.make(http: true)
         let apps = (0..<6).map { "com.example.parallel\($0)" }

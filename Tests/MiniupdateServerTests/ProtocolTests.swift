@@ -55,6 +55,33 @@ import Testing
         await harness.remove()
     }
 
+    @Test func aRollbackThatKeepsANewerStagedUpdateStillReplaysItAsReady() async throws {
+        let harness = try await ServerHarness.make()
+        try harness.repo.publish(Self.app, "1.0.0")
+        try await harness.serve { engine, _ in
+            let events = engine.events()
+            try await engine.install(AppID(Self.app))
+            try harness.repo.publish(Self.app, "1.1.0")
+            try await engine.check(AppID(Self.app))
+            for await event in events where event.kind == .ready(version: try Version("1.1.0")) { break }
+            try await engine.applyUpdate(AppID(Self.app))
+            try harness.repo.publish(Self.app, "1.2.0")
+            try await engine.check(AppID(Self.app))
+            for await event in events where event.kind == .ready(version: try Version("1.2.0")) { break }
+            let rolledBack = try await engine.rollback(AppID(Self.app))
+            #expect(rolledBack.version == (try Version("1.0.0")))
+            try await Task.sleep(for: .milliseconds(200))
+            try await LineClient.with(path: harness.socketPath) { late in
+                try await late.request(1, "subscribe", #"{"app":"\#(Self.app)"}"#)
+                let subscribed = try #require(try await late.next(where: isResponse(1)))
+                #expect(subscribed.result?["state"] as? String == "ready")
+                let ready = try await late.next(where: isEvent("onUpdateReady"))
+                #expect(ready?.params["version"] as? String == "1.2.0")
+            }
+        }
+        await harness.remove()
+    }
+
     @Test func applyBeforeReadyIsRefusedAndChangesNothing() async throws {
         let harness = try await ServerHarness.make()
         try harness.repo.publish(Self.app, "1.0.0")

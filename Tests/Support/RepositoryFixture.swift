@@ -10,9 +10,9 @@ public struct RepositoryFixture: Sendable {
     public var publicKey: RepositoryPublicKey { key.publicKey }
     public var fileURL: String { "file://\(repositoryPath)" }
 
-    public init() throws {
+    public init(key: RepositorySigningKey = RepositorySigningKey()) throws {
         directory = try TemporaryDirectory("miniupdate-repo")
-        key = RepositorySigningKey()
+        self.key = key
     }
 
     public static var now: Int64 { Int64(Date().timeIntervalSince1970) }

@@ -46,6 +46,9 @@ public final class TestHTTPServer: Sendable {
         var maximumDelayedInFlight = 0
     }
 
+    /// Delayed requests waiting right now.
+    public var delayedRequestsWaiting: Int { state.withLockedValue { $0.delayedInFlight } }
+
     /// The most delayed requests that were waiting at the same time.
     public var maximumConcurrentDelayedRequests: Int { state.withLockedValue { $0.maximumDelayedInFlight } }
 

@@ -22,8 +22,12 @@ extension UpdateEngine {
               FileSystem.kind(at: layout.version(app, previous)) == .directory else {
             throw UpdateError(.noPreviousVersion, "\(app) has no previous version to roll back to")
         }
+        // Record the hold before switching: a crash in between must not let the version
+        // rolled back from come back as an update at the next start.
+        apps[app]?.persisted.heldBack = installed
+        save(app)
         try stager.switchCurrent(app: app, to: previous)
-        var updated = record
+        var updated = apps[app] ?? record
         updated.persisted.installed = previous
         updated.persisted.previous = nil
         updated.persisted.heldBack = installed
@@ -36,6 +40,10 @@ extension UpdateEngine {
         _ = enqueue(.prune(app))
         logger.notice("rolled back", metadata: ["app": "\(app)", "version": "\(previous)", "from": "\(installed)", "message-id": "\(MessageID.rollback)"])
         emit(app, .rolledBack(version: previous, from: installed))
+        if let staged = updated.persisted.staged {
+            // A newer update stays staged: listeners learn it is still ready.
+            emit(app, .ready(version: staged))
+        }
         return ApplyResult(app: app, version: previous, previousVersion: installed)
     }
 
@@ -68,7 +76,16 @@ extension UpdateEngine {
                 throw error
             }
         }
-        return try switchTo(app, release.version, event: .installed)
+        // Others may have acted while this waited: a concurrent install already applied
+        // it, or a newer version was staged meanwhile.
+        guard let record = apps[app] else { throw UpdateError(.unknownApp, "\(app) was removed while installing") }
+        if let installed = record.installed, !record.isDevelopment, !(installed < release.version) {
+            return ApplyResult(app: app, version: installed, previousVersion: record.persisted.previous)
+        }
+        guard let staged = record.persisted.staged, !(staged < release.version) else {
+            throw UpdateError(.noUpdateReady, "\(app) \(release.version) was not staged")
+        }
+        return try switchTo(app, staged, event: .installed)
     }
 
     /// Makes `app` a development install: `current` points at `directory`, a tree the

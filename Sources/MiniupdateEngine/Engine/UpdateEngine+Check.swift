@@ -120,7 +120,13 @@ extension UpdateEngine {
     private func fetchIndex() async throws -> RepositoryIndex {
         let conditions = currentIndex == nil ? nil : repositoryState.validators
         let request = FetchRequest(path: SignedIndex.fileName, ifNoneMatch: conditions)
+        let generation = configurationGeneration
         let (outcome, bytes) = try await transport.fetchSmall(request, limit: configuration.limits.maximumIndexSize, tooLarge: .indexTooLarge)
+        // A reload during the fetch may have changed the repository or the keys: this
+        // answer belongs to the old configuration and must not become the new baseline.
+        guard generation == configurationGeneration else {
+            throw UpdateError(.cancelled, "the configuration changed during the check; check again")
+        }
         let now = Self.now()
         switch outcome {
         case .notModified:
@@ -138,6 +144,9 @@ extension UpdateEngine {
             return index
         case .fetched(let validators):
             let verified = try await Self.verify(bytes, with: verifier, now: now, lastAccepted: repositoryState.accepted)
+            guard generation == configurationGeneration else {
+                throw UpdateError(.cancelled, "the configuration changed during the check; check again")
+            }
             if verified.accepted != repositoryState.accepted {
                 try FileSystem.writeAtomically(bytes, to: layout.cachedIndex)
             }

@@ -4,10 +4,21 @@ import Synchronization
 
 extension UpdateEngine {
     /// Starts downloading and staging `release` in the background, or joins the download of
-    /// it already under way.
+    /// it already under way. One app downloads one version at a time: a request for another
+    /// version waits until the current download ends (the latest request wins), because
+    /// two downloads would share the app's cache and staging files.
     func startDownload(_ app: AppID, _ release: Release) -> SharedResult<Void> {
-        if let pending = pendingDownloads[app], pending.version == release.version { return pending.result }
-        let shared = SharedResult<Void>()
+        if let pending = pendingDownloads[app] {
+            if pending.version == release.version { return pending.result }
+            if let queued = queuedDownloads[app], queued.release.version == release.version { return queued.result }
+            let shared = queuedDownloads[app]?.result ?? SharedResult<Void>()
+            queuedDownloads[app] = (release, shared)
+            return shared
+        }
+        return launchDownload(app, release, shared: SharedResult<Void>())
+    }
+
+    private func launchDownload(_ app: AppID, _ release: Release, shared: SharedResult<Void>) -> SharedResult<Void> {
         pendingDownloads[app] = (release.version, shared)
         apps[app]?.phase = .downloading(release.version)
         if !enqueue(.download(app, release, shared)) {
@@ -25,13 +36,14 @@ extension UpdateEngine {
             result = .success(())
             var record = apps[app]
             let replaced = record?.persisted.staged
-            record?.persisted.staged = release.version
+            // Never let an older download replace a newer staged update.
+            if let replaced, release.version < replaced { record?.persisted.staged = replaced } else { record?.persisted.staged = release.version }
             record?.persisted.lastError = nil
             record?.phase = .idle
             apps[app] = record
             self.record(app, .downloaded, version: release.version)
             save(app)
-            if let replaced, replaced != release.version, replaced != apps[app]?.installed, replaced != apps[app]?.persisted.previous {
+            if let replaced, replaced != apps[app]?.persisted.staged || release.version < replaced {
                 _ = enqueue(.prune(app))
             }
             logger.notice("update ready", metadata: ["app": "\(app)", "version": "\(release.version)", "message-id": "\(MessageID.updateReady)"])
@@ -54,6 +66,9 @@ extension UpdateEngine {
         progressBoard.remove(app)
         if pendingDownloads[app]?.version == release.version { pendingDownloads[app] = nil }
         shared.complete(result)
+        if let next = queuedDownloads.removeValue(forKey: app) {
+            _ = launchDownload(app, next.release, shared: next.result)
+        }
     }
 
     /// The slow part, off the actor: wait for a slot, download, verify, unpack.

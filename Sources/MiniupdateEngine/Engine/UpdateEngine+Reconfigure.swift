@@ -28,6 +28,7 @@ extension UpdateEngine {
             downloadSlots = AsyncSemaphore(permits: new.limits.maximumConcurrentDownloads)
         }
         configuration = new
+        configurationGeneration += 1
         logger.info("configuration reloaded", metadata: ["repository": "\(newTransport.location)", "keys": "\(new.trustedKeys.count)"])
     }
 }

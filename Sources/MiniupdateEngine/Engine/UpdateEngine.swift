@@ -27,6 +27,8 @@ public actor UpdateEngine {
     let layout: StateLayout
     let logger: Logger
     var configuration: EngineConfiguration
+    /// Bumped by every reconfiguration, so a fetch started before one can tell.
+    var configurationGeneration = 0
     var transport: any RepositoryTransport
     /// Transports replaced by ``reconfigure(_:)``; downloads may still use them, so they
     /// are shut down when the engine stops.
@@ -46,6 +48,8 @@ public actor UpdateEngine {
     private let jobSink: AsyncStream<Job>.Continuation
     var pendingIndexRefresh: SharedResult<RepositoryIndex>?
     var pendingDownloads: [AppID: (version: Version, result: SharedResult<Void>)] = [:]
+    /// A download of another version asked for while one is running; it starts next.
+    var queuedDownloads: [AppID: (release: Release, result: SharedResult<Void>)] = [:]
 
     /// Loads the state from disk, repairing what an interrupted run left behind. Does no
     /// network I/O: a daemon can be ready as soon as this returns.
@@ -87,6 +91,8 @@ public actor UpdateEngine {
             pending.result.complete(.failure(stopping))
         }
         pendingDownloads.removeAll()
+        for queued in queuedDownloads.values { queued.result.complete(.failure(stopping)) }
+        queuedDownloads.removeAll()
         await transport.shutdown()
         for retired in retiredTransports { await retired.shutdown() }
         retiredTransports.removeAll()
