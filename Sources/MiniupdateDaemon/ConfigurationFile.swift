@@ -17,9 +17,11 @@ struct ConfigurationFile: Sendable, Equatable {
         "repository", "state-directory", "cache-directory", "socket", "log-level", "check-interval",
         "max-concurrent-downloads", "max-index-size", "max-package-size", "max-unpacked-size", "max-files",
         "connect-timeout", "idle-timeout", "transfer-timeout", "low-speed-limit", "low-speed-time",
-        "max-redirects", "max-clients", "max-client-queue",
+        "max-redirects", "max-clients", "max-client-queue", "admin-group",
     ]
     static let repeatedKeys: Set<String> = ["trusted-key"]
+    /// Keys of the form `app-owner.<app id>`.
+    static let appOwnerPrefix = "app-owner."
 
     init(path: String, text: String) throws {
         self.path = path
@@ -33,7 +35,7 @@ struct ConfigurationFile: Sendable, Equatable {
             }
             let key = String(line[..<equals].trimmingWhitespace())
             let value = String(line[line.index(after: equals)...].trimmingWhitespace())
-            guard Self.singleKeys.contains(key) || Self.repeatedKeys.contains(key) else {
+            guard Self.singleKeys.contains(key) || Self.repeatedKeys.contains(key) || key.hasPrefix(Self.appOwnerPrefix) else {
                 throw UpdateError(.invalidArgument, "\(path):\(number): unknown setting \(String(reflecting: key))")
             }
             guard !value.isEmpty else { throw UpdateError(.invalidArgument, "\(path):\(number): \(key) has no value") }

@@ -54,7 +54,7 @@ public struct Daemon: Sendable {
             EventService(server: server),
             StatusService(engine: engine, notifier: notifier),
             SocketService(server: server, listener: listener, notifier: notifier),
-            ReloadService(flags: flags, engine: engine, notifier: notifier, logger: logger),
+            ReloadService(flags: flags, engine: engine, server: server, notifier: notifier, logger: logger),
         ]
         if let interval = notifier.watchdogInterval {
             services.append(WatchdogService(engine: engine, notifier: notifier, interval: interval / 2, logger: logger))
@@ -109,6 +109,7 @@ struct SocketService: Service, CustomStringConvertible {
 struct ReloadService: Service, CustomStringConvertible {
     let flags: DaemonFlags
     let engine: UpdateEngine
+    let server: UpdateServer
     let notifier: any LifecycleNotifier
     let logger: Logger
     var description: String { "reload" }
@@ -119,6 +120,7 @@ struct ReloadService: Service, CustomStringConvertible {
             do {
                 let configuration = try DaemonConfiguration.load(flags)
                 try await engine.reconfigure(configuration.engine)
+                server.setAccessPolicy(configuration.accessPolicy)
                 logger.info("reloaded \(flags.configPath): \(configuration.trustedKeyPaths.count) trusted keys")
             } catch {
                 logger.error("reload failed, keeping the running configuration: \(error)")

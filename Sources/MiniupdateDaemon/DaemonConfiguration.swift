@@ -41,6 +41,8 @@ public struct DaemonConfiguration: Sendable {
     public var socketPath: String
     public var logLevel: Logger.Level
     public var trustedKeyPaths: [String]
+    /// Who may call the admin methods (see ``AccessPolicy``).
+    public var accessPolicy: AccessPolicy
 
     /// Reads the configuration file (a missing file means the defaults) and applies `flags`.
     public static func load(_ flags: DaemonFlags, environment: [String: String] = currentEnvironment()) throws -> DaemonConfiguration {
@@ -91,11 +93,24 @@ public struct DaemonConfiguration: Sendable {
             ),
             maximumConcurrentDownloads: try count("max-concurrent-downloads", defaults.maximumConcurrentDownloads)
         )
+        var policy = AccessPolicy(daemonUID: getuid())
+        if let entry = file.value("admin-group") {
+            guard let gid = Self.groupID(entry.value) else { throw invalid(entry, "an existing group name or number") }
+            policy.adminGroup = gid
+        }
+        for entry in file.entries where entry.key.hasPrefix(ConfigurationFile.appOwnerPrefix) {
+            let app = String(entry.key.dropFirst(ConfigurationFile.appOwnerPrefix.count))
+            guard AppID.isValid(app) else { throw invalid(entry, "app-owner.<app id> = <user>, with a valid app id") }
+            guard let uid = Self.userID(entry.value) else { throw invalid(entry, "an existing user name or number") }
+            policy.appOwners[app] = uid
+        }
+        accessPolicy = policy
         let defaultServer = ServerOptions()
         server = ServerOptions(
             maximumPendingBytes: Int(try size("max-client-queue", Int64(defaultServer.maximumPendingBytes))),
             checkInterval: try duration("check-interval", defaultServer.checkInterval),
-            maximumConnections: try count("max-clients", defaultServer.maximumConnections)
+            maximumConnections: try count("max-clients", defaultServer.maximumConnections),
+            accessPolicy: policy
         )
 
         if let level = flags.logLevel {
@@ -122,6 +137,24 @@ public struct DaemonConfiguration: Sendable {
             trustedKeys: keys,
             limits: limits
         )
+    }
+
+    static func groupID(_ text: String) -> gid_t? {
+        if let number = gid_t(text) { return number }
+        var entry = group()
+        var result: UnsafeMutablePointer<group>?
+        var buffer = [CChar](repeating: 0, count: 16 * 1024)
+        guard getgrnam_r(text, &entry, &buffer, buffer.count, &result) == 0, result != nil else { return nil }
+        return entry.gr_gid
+    }
+
+    static func userID(_ text: String) -> uid_t? {
+        if let number = uid_t(text) { return number }
+        var entry = passwd()
+        var result: UnsafeMutablePointer<passwd>?
+        var buffer = [CChar](repeating: 0, count: 16 * 1024)
+        guard getpwnam_r(text, &entry, &buffer, buffer.count, &result) == 0, result != nil else { return nil }
+        return entry.pw_uid
     }
 
     public static func currentEnvironment() -> [String: String] {

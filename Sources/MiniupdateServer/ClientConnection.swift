@@ -13,6 +13,8 @@ final class ClientConnection: Sendable {
     let channel: any Channel
     let maximumPendingBytes: Int
     let logger: Logger
+    /// The peer, from `SO_PEERCRED`; nil if it could not be read.
+    let peer: PeerCredentials?
     private let loopState: NIOLoopBoundBox<LoopState>
     /// The apps this connection subscribed to, so a disconnect can remove them.
     let subscriptions = Mutex<Set<String>>([])
@@ -23,8 +25,9 @@ final class ClientConnection: Sendable {
         var lastWrite: EventLoopFuture<Void>?
     }
 
-    init(id: UInt64, channel: any Channel, maximumPendingBytes: Int, logger: Logger) {
+    init(id: UInt64, channel: any Channel, peer: PeerCredentials?, maximumPendingBytes: Int, logger: Logger) {
         self.id = id
+        self.peer = peer
         self.channel = channel
         self.maximumPendingBytes = maximumPendingBytes
         self.logger = logger

@@ -12,6 +12,7 @@ struct RequestDispatcher: Sendable {
     let options: ServerOptions
     let daemonVersion: String
     let logger: Logger
+    let accessPolicy: AccessPolicyBox
 
     /// A request whose envelope is valid.
     struct Request: Sendable {
@@ -72,6 +73,7 @@ struct RequestDispatcher: Sendable {
         let id = request.id ?? .number(0)
         func respond(_ result: some Codable & Sendable) -> [UInt8] { encodeLine(RPCResponse(id: id, result: result)) }
 
+        try authorize(request, connection: connection)
         switch request.method {
         case Method.subscribe:
             let app = try appID(try params(AppParams.self, request).app)
@@ -128,6 +130,19 @@ struct RequestDispatcher: Sendable {
         default:
             throw RPCError(code: RPCErrorCode.methodNotFound, message: "method not found: \(String(request.method.prefix(100)))")
         }
+    }
+
+    /// Refuses a method the peer may not call, with `not-permitted`, and logs who asked.
+    private func authorize(_ request: Request, connection: ClientConnection) throws {
+        guard let policy = accessPolicy.current else { return }
+        let app = (try? JSONDecoder().decode(RPCParams<CheckParams>.self, from: Data(request.line)))?.params.app
+        if let peer = connection.peer, policy.permits(request.method, app: app, peer: peer) { return }
+        let who = connection.peer.map(\.description) ?? "an unidentified peer"
+        logger.warning("refused \(request.method) from \(who)", metadata: [
+            "method": "\(request.method)", "app": "\(app ?? "")",
+            "peer_uid": "\(connection.peer.map { String($0.uid) } ?? "?")", "peer_pid": "\(connection.peer.map { String($0.pid) } ?? "?")",
+        ])
+        throw RPCError(reason: "not-permitted", message: "\(request.method) is not permitted for \(who)")
     }
 
     private func params<P: Decodable & Sendable>(_ type: P.Type, _ request: Request, optional: Bool = false) throws -> P? {

@@ -13,18 +13,23 @@ public struct ServerOptions: Sendable {
     public var checkInterval: Duration
     /// The most connections served at once; further ones are closed at once.
     public var maximumConnections: Int
+    /// Who may call the admin methods; nil lets every peer call everything (for a daemon
+    /// embedded in one user's process, like the demo).
+    public var accessPolicy: AccessPolicy?
 
     public init(
         maximumLineLength: Int = 1 << 20,
         maximumPendingBytes: Int = 8 << 20,
         maximumRequestsInFlight: Int = 16,
         checkInterval: Duration = .seconds(600),
-        maximumConnections: Int = 16_384
+        maximumConnections: Int = 16_384,
+        accessPolicy: AccessPolicy? = nil
     ) {
         self.maximumLineLength = maximumLineLength
         self.maximumPendingBytes = maximumPendingBytes
         self.maximumRequestsInFlight = maximumRequestsInFlight
         self.checkInterval = checkInterval
         self.maximumConnections = maximumConnections
+        self.accessPolicy = accessPolicy
     }
 }

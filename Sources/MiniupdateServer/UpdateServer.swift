@@ -28,7 +28,7 @@ public final class UpdateServer: Sendable {
         self.engine = engine
         self.options = options
         self.logger = logger
-        self.dispatcher = RequestDispatcher(engine: engine, hub: hub, options: options, daemonVersion: daemonVersion, logger: logger)
+        self.dispatcher = RequestDispatcher(engine: engine, hub: hub, options: options, daemonVersion: daemonVersion, logger: logger, accessPolicy: AccessPolicyBox(options.accessPolicy))
         self.engineEvents = engine.events()
     }
 
@@ -94,7 +94,8 @@ public final class UpdateServer: Sendable {
 
     private func handle(_ asyncChannel: NIOAsyncChannel<ByteBuffer, ByteBuffer>) async {
         let id = nextConnectionID.wrappingAdd(1, ordering: .relaxed).newValue
-        let connection = ClientConnection(id: id, channel: asyncChannel.channel, maximumPendingBytes: options.maximumPendingBytes, logger: logger)
+        let peer = await PeerCredentials.of(asyncChannel.channel)
+        let connection = ClientConnection(id: id, channel: asyncChannel.channel, peer: peer, maximumPendingBytes: options.maximumPendingBytes, logger: logger)
         guard hub.connectionCount < options.maximumConnections else {
             logger.warning("refusing a client: \(options.maximumConnections) connections already")
             connection.close()
@@ -155,6 +156,11 @@ public final class UpdateServer: Sendable {
                 connection.send(ByteBuffer(bytes: response))
             }
         }
+    }
+
+    /// Replaces the access policy (on reload); connections stay.
+    public func setAccessPolicy(_ policy: AccessPolicy?) {
+        dispatcher.accessPolicy.replace(with: policy)
     }
 
     /// The number of connected clients.

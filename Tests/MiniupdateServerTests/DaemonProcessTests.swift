@@ -231,3 +231,69 @@ extension ServerHarness {
         await harness.remove()
     }
 }
+
+/// Runs `miniupdatectl` as another uid and gid (numeric; no account needed), with setpriv.
+func ctl(as uid: Int, gid: Int, _ arguments: [String], socket: String) throws -> (Int32, String, String) {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/usr/bin/setpriv")
+    process.arguments = ["--reuid=\(uid)", "--regid=\(gid)", "--clear-groups", "--", "\(DaemonProcess.binaries)/miniupdatectl"] + arguments + ["--socket", socket]
+    let out = Pipe(), err = Pipe()
+    process.standardOutput = out
+    process.standardError = err
+    try process.run()
+    let output = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    let errors = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    process.waitUntilExit()
+    return (process.terminationStatus, output, errors)
+}
+
+@Suite(.serialized, .enabled(if: getuid() == 0 && FileManager.default.isExecutableFile(atPath: "/usr/bin/setpriv"), "needs root and setpriv to act as other users"))
+struct AccessControlTests {
+    static let app = "com.example.weather"
+    static let other = "com.example.news"
+
+    @Test func adminMethodsNeedRootTheAdminGroupOrTheAppsOwner() async throws {
+        let harness = try await ServerHarness.make()
+        try harness.repo.publish(Self.app, "1.0.0")
+        try harness.repo.publish(Self.other, "1.0.0")
+        let key = try harness.writePublicKey()
+        let config = """
+            repository = \(harness.repo.fileURL)
+            trusted-key = \(key)
+            admin-group = 4343
+            app-owner.\(Self.app) = 4242
+            """
+        let daemon = try await DaemonProcess.start(harness, config: config)
+        defer { daemon.signal(SIGKILL) }
+        let socket = harness.socketPath
+        // Let other uids reach the socket (a packaged daemon gets this from the socket unit).
+        chmod(harness.state.path, 0o755)
+        chmod(socket, 0o666)
+        #expect(try ctl(["install", Self.app], socket: socket).0 == 0)  // root
+        #expect(try ctl(["install", Self.other], socket: socket).0 == 0)
+
+        // The app's owner: may read, and may apply its own app; nothing else.
+        var (status, _, err) = try ctl(as: 4242, gid: 4242, ["status"], socket: socket)
+        #expect(status == 0, "\(err)")
+        (status, _, err) = try ctl(as: 4242, gid: 4242, ["apply", Self.app], socket: socket)
+        #expect(status == 1)
+        #expect(err.contains("[no-update-ready]"), "\(err)")  // permitted, nothing to apply
+        for arguments in [["apply", Self.other], ["install", Self.other], ["rollback", Self.app], ["check", Self.app], ["simulate", Self.app, "--ready"]] {
+            (status, _, err) = try ctl(as: 4242, gid: 4242, arguments, socket: socket)
+            #expect(status == 1, "\(arguments)")
+            #expect(err.contains("[not-permitted]"), "\(arguments): \(err)")
+        }
+        // A member of the admin group may do everything.
+        (status, _, err) = try ctl(as: 4444, gid: 4343, ["check", Self.app], socket: socket)
+        #expect(status == 0, "\(err)")
+        (status, _, err) = try ctl(as: 4444, gid: 4343, ["simulate", Self.app, "--no-update"], socket: socket)
+        #expect(status == 0, "\(err)")
+        // Anyone else may read only.
+        (status, _, err) = try ctl(as: 4545, gid: 4545, ["check"], socket: socket)
+        #expect(err.contains("[not-permitted]"))
+        #expect(try ctl(as: 4545, gid: 4545, ["status", "--json"], socket: socket).0 == 0)
+        // Refusals are logged with the peer's uid and pid.
+        try await waitUntil { daemon.logText.contains("refused install from uid 4242 pid ") }
+        await harness.remove()
+    }
+}

@@ -1,0 +1,103 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import MiniupdateProtocol
+
+/// Who is on the other end of a connection, from `SO_PEERCRED`.
+public struct PeerCredentials: Sendable, Equatable, CustomStringConvertible {
+    public var pid: pid_t
+    public var uid: uid_t
+    public var gid: gid_t
+    /// The peer user's groups (primary and supplementary), from the user database.
+    public var groups: [gid_t]
+
+    public init(pid: pid_t, uid: uid_t, gid: gid_t, groups: [gid_t]) {
+        self.pid = pid
+        self.uid = uid
+        self.gid = gid
+        self.groups = groups
+    }
+
+    public var description: String { "uid \(uid) pid \(pid)" }
+
+    /// The groups of user `uid` (whose primary group is `gid`), as `initgroups` would set them.
+    static func groups(ofUser uid: uid_t, primary gid: gid_t) -> [gid_t] {
+        var entry = passwd()
+        var result: UnsafeMutablePointer<passwd>?
+        var buffer = [CChar](repeating: 0, count: 16 * 1024)
+        guard getpwuid_r(uid, &entry, &buffer, buffer.count, &result) == 0, result != nil, let name = entry.pw_name else {
+            return [gid]
+        }
+        var count: Int32 = 64
+        var groups = [gid_t](repeating: 0, count: Int(count))
+        if getgrouplist(name, gid, &groups, &count) < 0 {
+            groups = [gid_t](repeating: 0, count: Int(count))
+            guard getgrouplist(name, gid, &groups, &count) >= 0 else { return [gid] }
+        }
+        return Array(groups.prefix(Int(count)))
+    }
+}
+
+/// Which peers may call which methods.
+///
+/// - `subscribe`, `unsubscribe` and `status`: anyone who can connect (the socket's mode and
+///   group already decide that).
+/// - `applyUpdate`, `rollback`, `install`, `checkForUpdate` and `simulate`: root, the
+///   daemon's own user, and members of the admin group.
+/// - `applyUpdate` of one app: also the user the configuration names as that app's owner,
+///   so an app can apply its own update and nothing else.
+public struct AccessPolicy: Sendable, Equatable {
+    /// The daemon's own uid: its timer job and its operator.
+    public var daemonUID: uid_t
+    public var adminGroup: gid_t?
+    /// App id → the uid that may apply that app's updates.
+    public var appOwners: [String: uid_t]
+
+    public init(daemonUID: uid_t = getuid(), adminGroup: gid_t? = nil, appOwners: [String: uid_t] = [:]) {
+        self.daemonUID = daemonUID
+        self.adminGroup = adminGroup
+        self.appOwners = appOwners
+    }
+
+    static let adminMethods: Set<String> = [Method.applyUpdate, Method.rollback, Method.install, Method.checkForUpdate, Method.simulate]
+
+    public func permits(_ method: String, app: String?, peer: PeerCredentials) -> Bool {
+        guard Self.adminMethods.contains(method) else { return true }
+        if peer.uid == 0 || peer.uid == daemonUID { return true }
+        if let adminGroup, peer.gid == adminGroup || peer.groups.contains(adminGroup) { return true }
+        if method == Method.applyUpdate, let app, appOwners[app] == peer.uid { return true }
+        return false
+    }
+}
+
+import NIOCore
+import Synchronization
+
+/// The policy in force, replaced on reload while connections are served.
+final class AccessPolicyBox: Sendable {
+    private let policy: Mutex<AccessPolicy?>
+
+    init(_ policy: AccessPolicy?) { self.policy = Mutex(policy) }
+
+    var current: AccessPolicy? { policy.withLock { $0 } }
+
+    func replace(with new: AccessPolicy?) { policy.withLock { $0 = new } }
+}
+
+/// The layout of Linux's `struct ucred`, which Swift's Glibc module hides behind _GNU_SOURCE.
+private struct UCred: Sendable {
+    var pid: pid_t = 0
+    var uid: uid_t = 0
+    var gid: gid_t = 0
+}
+
+extension PeerCredentials {
+    /// Reads `SO_PEERCRED` of a connected Unix socket channel; nil if it cannot.
+    static func of(_ channel: any Channel) async -> PeerCredentials? {
+        guard let provider = channel as? any SocketOptionProvider else { return nil }
+        let future: EventLoopFuture<UCred> = provider.unsafeGetSocketOption(level: SocketOptionLevel(SOL_SOCKET), name: SocketOptionName(SO_PEERCRED))
+        guard let credentials = try? await future.get() else { return nil }
+        return PeerCredentials(pid: credentials.pid, uid: credentials.uid, gid: credentials.gid,
+                               groups: groups(ofUser: credentials.uid, primary: credentials.gid))
+    }
+}
