@@ -57,9 +57,14 @@ struct DaemonProcess {
 
 /// Runs `miniupdatectl` and returns (exit status, stdout, stderr).
 func ctl(_ arguments: [String], socket: String) throws -> (Int32, String, String) {
+    try run("\(DaemonProcess.binaries)/miniupdatectl", arguments + ["--socket", socket])
+}
+
+/// Runs a program to completion and returns (exit status, stdout, stderr).
+func run(_ executable: String, _ arguments: [String]) throws -> (Int32, String, String) {
     let process = Process()
-    process.executableURL = URL(fileURLWithPath: "\(DaemonProcess.binaries)/miniupdatectl")
-    process.arguments = arguments + ["--socket", socket]
+    process.executableURL = URL(fileURLWithPath: executable)
+    process.arguments = arguments
     let out = Pipe(), err = Pipe()
     process.standardOutput = out
     process.standardError = err
@@ -234,17 +239,7 @@ extension ServerHarness {
 
 /// Runs `miniupdatectl` as another uid and gid (numeric; no account needed), with setpriv.
 func ctl(as uid: Int, gid: Int, _ arguments: [String], socket: String) throws -> (Int32, String, String) {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/setpriv")
-    process.arguments = ["--reuid=\(uid)", "--regid=\(gid)", "--clear-groups", "--", "\(DaemonProcess.binaries)/miniupdatectl"] + arguments + ["--socket", socket]
-    let out = Pipe(), err = Pipe()
-    process.standardOutput = out
-    process.standardError = err
-    try process.run()
-    let output = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-    let errors = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-    process.waitUntilExit()
-    return (process.terminationStatus, output, errors)
+    try run("/usr/bin/setpriv", ["--reuid=\(uid)", "--regid=\(gid)", "--clear-groups", "--", "\(DaemonProcess.binaries)/miniupdatectl"] + arguments + ["--socket", socket])
 }
 
 @Suite(.serialized, .enabled(if: getuid() == 0 && FileManager.default.isExecutableFile(atPath: "/usr/bin/setpriv"), "needs root and setpriv to act as other users"))
