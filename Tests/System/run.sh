@@ -29,10 +29,11 @@ fi
 # ---------------------------------------------------------------- rootfs
 ROOTFS=${MINIUPDATE_ROOTFS:-$WORK/rootfs}
 if [ ! -e "$ROOTFS/.miniupdate-rootfs-ok" ]; then
+    # Either sources format may be absent: a missing file is not an error here.
     mirror=$( { cat /etc/apt/sources.list.d/*.sources 2>/dev/null | awk '/^[[:space:]]*URIs:/{print $2}'
                 cat /etc/apt/sources.list /etc/apt/sources.list.d/*.list 2>/dev/null |
                     awk '/^[[:space:]]*deb[[:space:]]/{for(i=2;i<=NF;i++) if($i ~ /^(https?|file):/){print $i; break}}'; } |
-              awk '!/-security/ && /debian/ {print; exit}')
+              awk '!/-security/ && /debian/ {print; exit}') || true
     [ -n "$mirror" ] || skip "no Debian mirror in /etc/apt/sources.list*"
     log "debootstrap bookworm from $mirror into $ROOTFS (about 3 minutes)"
     debootstrap --variant=minbase --include=systemd,systemd-sysv,dbus,nginx-light,passwd,adduser,procps,iproute2,man-db \
