@@ -14,24 +14,42 @@ import Glibc
 /// `Idle: 12 apps, 2 updates ready, last check 12:00:05`,
 /// `Last check failed: repository unreachable`. It only works when an event arrives, so an
 /// idle daemon stays asleep.
+///
+/// A check of every app brings one event per app: recomputing the whole status for each
+/// would cost O(apps²). Events only mark the status stale; a second task recomputes it at
+/// most twice a second, and always once after the last event.
 struct StatusService: Service, CustomStringConvertible {
     let engine: UpdateEngine
     let notifier: any LifecycleNotifier
+    let minimumInterval: Duration = .milliseconds(500)
     var description: String { "status" }
 
     func run() async throws {
         let events = engine.events()
+        // At most one pending "stale" mark: marks made while recomputing collapse into one.
+        let (stale, markStale) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
         await cancelWhenGracefulShutdown {
-            var lastProgress = ContinuousClock.now - .seconds(1)
-            for await event in events {
-                if case .progress(let version, let bytes, let total) = event.kind {
-                    // Progress arrives up to 4 times a second per app; once a second is plenty here.
-                    guard ContinuousClock.now - lastProgress >= .seconds(1) else { continue }
-                    lastProgress = ContinuousClock.now
-                    notifier.status("Downloading \(event.app) \(version) (\(total > 0 ? bytes * 100 / total : 0)%)")
-                    continue
+            await withDiscardingTaskGroup { group in
+                group.addTask {
+                    var lastProgress = ContinuousClock.now - .seconds(1)
+                    for await event in events {
+                        if case .progress(let version, let bytes, let total) = event.kind {
+                            // Progress arrives up to 4 times a second per app; once a second is plenty here.
+                            guard ContinuousClock.now - lastProgress >= .seconds(1) else { continue }
+                            lastProgress = ContinuousClock.now
+                            notifier.status("Downloading \(event.app) \(version) (\(total > 0 ? bytes * 100 / total : 0)%)")
+                            continue
+                        }
+                        markStale.yield()
+                    }
+                    markStale.finish()
                 }
-                notifier.status(Self.describe(await engine.status()))
+                group.addTask {
+                    for await _ in stale {
+                        notifier.status(Self.describe(await engine.status()))
+                        try? await Task.sleep(for: minimumInterval)
+                    }
+                }
             }
         }
     }

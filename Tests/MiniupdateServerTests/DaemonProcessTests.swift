@@ -56,23 +56,43 @@ struct DaemonProcess {
 }
 
 /// Runs `miniupdatectl` and returns (exit status, stdout, stderr).
-func ctl(_ arguments: [String], socket: String) throws -> (Int32, String, String) {
-    try run("\(DaemonProcess.binaries)/miniupdatectl", arguments + ["--socket", socket])
+func ctl(_ arguments: [String], socket: String) async throws -> (Int32, String, String) {
+    try await run("\(DaemonProcess.binaries)/miniupdatectl", arguments + ["--socket", socket])
 }
 
-/// Runs a program to completion and returns (exit status, stdout, stderr).
-func run(_ executable: String, _ arguments: [String]) throws -> (Int32, String, String) {
+/// Runs a program to completion and returns (exit status, stdout, stderr). It waits
+/// without blocking a thread: tests share a cooperative pool of as many threads as cores.
+func run(_ executable: String, _ arguments: [String]) async throws -> (Int32, String, String) {
+    let directory = try TemporaryDirectory("mu-run")
+    defer { directory.remove() }
+    let (outPath, errPath) = (directory.sub("out"), directory.sub("err"))
+    _ = FileManager.default.createFile(atPath: outPath, contents: nil)
+    _ = FileManager.default.createFile(atPath: errPath, contents: nil)
     let process = Process()
     process.executableURL = URL(fileURLWithPath: executable)
     process.arguments = arguments
-    let out = Pipe(), err = Pipe()
-    process.standardOutput = out
-    process.standardError = err
-    try process.run()
-    let output = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-    let errors = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-    process.waitUntilExit()
-    return (process.terminationStatus, output, errors)
+    process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: outPath))
+    process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: errPath))
+    process.standardInput = FileHandle.nullDevice
+    try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+        process.terminationHandler = { _ in continuation.resume() }
+        do {
+            try process.run()
+        } catch {
+            process.terminationHandler = nil
+            continuation.resume(throwing: error)
+        }
+    }
+    return (process.terminationStatus, readText(outPath) ?? "", readText(errPath) ?? "")
+}
+
+/// Polls an asynchronous `condition` for up to ten seconds.
+func waitUntil(_ condition: @Sendable () async -> Bool, sourceLocation: SourceLocation = #_sourceLocation) async throws {
+    for _ in 0..<1000 {
+        if await condition() { return }
+        try await Task.sleep(for: .milliseconds(10))
+    }
+    Issue.record("condition not met within 10 s", sourceLocation: sourceLocation)
 }
 
 extension ServerHarness {
@@ -93,11 +113,11 @@ extension ServerHarness {
         defer { daemon.signal(SIGKILL) }
         let socket = harness.socketPath
 
-        var (status, out, err) = try ctl(["install", Self.app], socket: socket)
+        var (status, out, err) = try await ctl(["install", Self.app], socket: socket)
         #expect(status == 0, "\(err)")
         #expect(out.contains("\(Self.app): 1.0.0 installed"))
 
-        (status, out, _) = try ctl(["status", "--json"], socket: socket)
+        (status, out, _) = try await ctl(["status", "--json"], socket: socket)
         #expect(status == 0)
         let json = try JSONDecoder().decode(StatusResult.self, from: Data(out.utf8))
         #expect(json.apps.map(\.app) == [Self.app])
@@ -105,34 +125,34 @@ extension ServerHarness {
         #expect(json.daemon.counts.apps == 1)
 
         try harness.repo.publish(Self.app, "1.1.0")
-        (status, out, _) = try ctl(["check"], socket: socket)
+        (status, out, _) = try await ctl(["check"], socket: socket)
         #expect(status == 0)
         #expect(out.contains("\(Self.app): update available: 1.1.0"))
-        (status, out, _) = try ctl(["check", Self.app], socket: socket)
+        (status, out, _) = try await ctl(["check", Self.app], socket: socket)
         #expect(out.contains("update available: 1.1.0"))
 
-        try await waitUntil { (try? ctl(["status", "--json"], socket: socket).1.contains("\"stagedVersion\" : \"1.1.0\"")) ?? false }
-        (status, out, _) = try ctl(["status"], socket: socket)
+        try await waitUntil { (try? await ctl(["status", "--json"], socket: socket))?.1.contains("\"stagedVersion\" : \"1.1.0\"") ?? false }
+        (status, out, _) = try await ctl(["status"], socket: socket)
         #expect(out.contains("1 updates ready"))
         #expect(out.contains("ready"))
 
-        (status, out, _) = try ctl(["apply", Self.app], socket: socket)
+        (status, out, _) = try await ctl(["apply", Self.app], socket: socket)
         #expect(status == 0)
         #expect(out.contains("now 1.1.0 (was 1.0.0)"))
-        (status, out, _) = try ctl(["rollback", Self.app], socket: socket)
+        (status, out, _) = try await ctl(["rollback", Self.app], socket: socket)
         #expect(out.contains("rolled back to 1.0.0 from 1.1.0"))
-        (status, _, err) = try ctl(["apply", Self.app], socket: socket)
+        (status, _, err) = try await ctl(["apply", Self.app], socket: socket)
         #expect(status == 1)
         #expect(err.contains("[no-update-ready]"))
-        (status, _, err) = try ctl(["install", "Not An Id"], socket: socket)
+        (status, _, err) = try await ctl(["install", "Not An Id"], socket: socket)
         #expect(status == 1)
         #expect(err.contains("invalid"))
-        (status, out, _) = try ctl(["simulate", Self.app, "--no-update"], socket: socket)
+        (status, out, _) = try await ctl(["simulate", Self.app, "--no-update"], socket: socket)
         #expect(status == 0)
-        (status, _, err) = try ctl(["status"], socket: harness.state.sub("absent.sock"))
+        (status, _, err) = try await ctl(["status"], socket: harness.state.sub("absent.sock"))
         #expect(status == 69)
         #expect(err.contains("cannot reach miniupdated"))
-        (status, _, _) = try ctl(["simulate", Self.app], socket: socket)
+        (status, _, _) = try await ctl(["simulate", Self.app], socket: socket)
         #expect(status == 64)
         await harness.remove()
     }
@@ -142,7 +162,7 @@ extension ServerHarness {
         try harness.repo.publish(Self.app, "1.0.0")
         let daemon = try await DaemonProcess.start(harness)
         defer { daemon.signal(SIGKILL) }
-        _ = try ctl(["install", Self.app], socket: harness.socketPath)
+        _ = try await ctl(["install", Self.app], socket: harness.socketPath)
         for json in [false, true] {
             let watch = Process()
             watch.executableURL = URL(fileURLWithPath: "\(DaemonProcess.binaries)/miniupdatectl")
@@ -151,7 +171,7 @@ extension ServerHarness {
             watch.standardOutput = out
             try watch.run()
             try await Task.sleep(for: .milliseconds(500))
-            _ = try ctl(["simulate", Self.app, "--failed"], socket: harness.socketPath)
+            _ = try await ctl(["simulate", Self.app, "--failed"], socket: harness.socketPath)
             try await Task.sleep(for: .milliseconds(500))
             watch.terminate()
             watch.waitUntilExit()
@@ -207,14 +227,14 @@ extension ServerHarness {
         let harness = try await ServerHarness.make(http: true)
         try harness.repo.publish(Self.app, "1.0.0")
         var daemon = try await DaemonProcess.start(harness)
-        _ = try ctl(["install", Self.app], socket: harness.socketPath)
+        _ = try await ctl(["install", Self.app], socket: harness.socketPath)
         // Random base64 barely compresses: the package stays about 3 MiB.
         var generator = SystemRandomNumberGenerator()
         let random = Data((0..<(3 << 20)).map { _ in UInt8.random(in: 0...255, using: &generator) }).base64EncodedString()
         let release = try harness.repo.publish(Self.app, "2.0.0", files: ["index.html": "2.0.0\n", "big.txt": random])
         // 64 KiB every 50 ms: long enough to be stopped half-way.
         harness.http!.setFault(.drip(bytes: 64 * 1024, interval: .milliseconds(50)), for: "/" + release.package)
-        _ = try ctl(["check", Self.app], socket: harness.socketPath)
+        _ = try await ctl(["check", Self.app], socket: harness.socketPath)
         let partial = harness.state.sub("cache/downloads/\(Self.app)/2.0.0.partial")
         try await waitUntil { ((try? FileManager.default.attributesOfItem(atPath: partial)[.size] as? Int) ?? 0) > 256 * 1024 }
         if !FileManager.default.fileExists(atPath: partial) { Issue.record("no partial: \(daemon.logText)") }
@@ -229,7 +249,7 @@ extension ServerHarness {
         harness.http!.clearLog()
         daemon = try await DaemonProcess.start(harness)
         defer { daemon.signal(SIGKILL) }
-        try await waitUntil { (try? ctl(["status", "--json"], socket: harness.socketPath).1.contains("\"stagedVersion\" : \"2.0.0\"")) ?? false }
+        try await waitUntil { (try? await ctl(["status", "--json"], socket: harness.socketPath))?.1.contains("\"stagedVersion\" : \"2.0.0\"") ?? false }
         let resumed = try #require(harness.http!.requests(to: "/" + release.package).first)
         #expect(resumed.header("Range") == "bytes=\(kept)-")
         #expect(resumed.bodyBytes == Int(release.size) - kept)
@@ -238,8 +258,8 @@ extension ServerHarness {
 }
 
 /// Runs `miniupdatectl` as another uid and gid (numeric; no account needed), with setpriv.
-func ctl(as uid: Int, gid: Int, _ arguments: [String], socket: String) throws -> (Int32, String, String) {
-    try run("/usr/bin/setpriv", ["--reuid=\(uid)", "--regid=\(gid)", "--clear-groups", "--", "\(DaemonProcess.binaries)/miniupdatectl"] + arguments + ["--socket", socket])
+func ctl(as uid: Int, gid: Int, _ arguments: [String], socket: String) async throws -> (Int32, String, String) {
+    try await run("/usr/bin/setpriv", ["--reuid=\(uid)", "--regid=\(gid)", "--clear-groups", "--", "\(DaemonProcess.binaries)/miniupdatectl"] + arguments + ["--socket", socket])
 }
 
 @Suite(.serialized, .enabled(if: getuid() == 0 && FileManager.default.isExecutableFile(atPath: "/usr/bin/setpriv"), "needs root and setpriv to act as other users"))
@@ -264,29 +284,29 @@ struct AccessControlTests {
         // Let other uids reach the socket (a packaged daemon gets this from the socket unit).
         chmod(harness.state.path, 0o755)
         chmod(socket, 0o666)
-        #expect(try ctl(["install", Self.app], socket: socket).0 == 0)  // root
-        #expect(try ctl(["install", Self.other], socket: socket).0 == 0)
+        #expect(try await ctl(["install", Self.app], socket: socket).0 == 0)  // root
+        #expect(try await ctl(["install", Self.other], socket: socket).0 == 0)
 
         // The app's owner: may read, and may apply its own app; nothing else.
-        var (status, _, err) = try ctl(as: 4242, gid: 4242, ["status"], socket: socket)
+        var (status, _, err) = try await ctl(as: 4242, gid: 4242, ["status"], socket: socket)
         #expect(status == 0, "\(err)")
-        (status, _, err) = try ctl(as: 4242, gid: 4242, ["apply", Self.app], socket: socket)
+        (status, _, err) = try await ctl(as: 4242, gid: 4242, ["apply", Self.app], socket: socket)
         #expect(status == 1)
         #expect(err.contains("[no-update-ready]"), "\(err)")  // permitted, nothing to apply
         for arguments in [["apply", Self.other], ["install", Self.other], ["rollback", Self.app], ["check", Self.app], ["simulate", Self.app, "--ready"]] {
-            (status, _, err) = try ctl(as: 4242, gid: 4242, arguments, socket: socket)
+            (status, _, err) = try await ctl(as: 4242, gid: 4242, arguments, socket: socket)
             #expect(status == 1, "\(arguments)")
             #expect(err.contains("[not-permitted]"), "\(arguments): \(err)")
         }
         // A member of the admin group may do everything.
-        (status, _, err) = try ctl(as: 4444, gid: 4343, ["check", Self.app], socket: socket)
+        (status, _, err) = try await ctl(as: 4444, gid: 4343, ["check", Self.app], socket: socket)
         #expect(status == 0, "\(err)")
-        (status, _, err) = try ctl(as: 4444, gid: 4343, ["simulate", Self.app, "--no-update"], socket: socket)
+        (status, _, err) = try await ctl(as: 4444, gid: 4343, ["simulate", Self.app, "--no-update"], socket: socket)
         #expect(status == 0, "\(err)")
         // Anyone else may read only.
-        (status, _, err) = try ctl(as: 4545, gid: 4545, ["check"], socket: socket)
+        (status, _, err) = try await ctl(as: 4545, gid: 4545, ["check"], socket: socket)
         #expect(err.contains("[not-permitted]"))
-        #expect(try ctl(as: 4545, gid: 4545, ["status", "--json"], socket: socket).0 == 0)
+        #expect(try await ctl(as: 4545, gid: 4545, ["status", "--json"], socket: socket).0 == 0)
         // Refusals are logged with the peer's uid and pid.
         try await waitUntil { daemon.logText.contains("refused install from uid 4242 pid ") }
         await harness.remove()
