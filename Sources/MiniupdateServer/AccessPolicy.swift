@@ -8,14 +8,11 @@ public struct PeerCredentials: Sendable, Equatable, CustomStringConvertible {
     public var pid: pid_t
     public var uid: uid_t
     public var gid: gid_t
-    /// The peer user's groups (primary and supplementary), from the user database.
-    public var groups: [gid_t]
 
-    public init(pid: pid_t, uid: uid_t, gid: gid_t, groups: [gid_t]) {
+    public init(pid: pid_t, uid: uid_t, gid: gid_t) {
         self.pid = pid
         self.uid = uid
         self.gid = gid
-        self.groups = groups
     }
 
     public var description: String { "uid \(uid) pid \(pid)" }
@@ -64,7 +61,11 @@ public struct AccessPolicy: Sendable, Equatable {
     public func permits(_ method: String, app: String?, peer: PeerCredentials) -> Bool {
         guard Self.adminMethods.contains(method) else { return true }
         if peer.uid == 0 || peer.uid == daemonUID { return true }
-        if let adminGroup, peer.gid == adminGroup || peer.groups.contains(adminGroup) { return true }
+        // The user database is read only here, for an admin call by a non-admin-looking
+        // peer: never on connect, which must stay cheap for thousands of clients.
+        if let adminGroup, peer.gid == adminGroup || PeerCredentials.groups(ofUser: peer.uid, primary: peer.gid).contains(adminGroup) {
+            return true
+        }
         if method == Method.applyUpdate, let app, appOwners[app] == peer.uid { return true }
         return false
     }
@@ -97,7 +98,6 @@ extension PeerCredentials {
         guard let provider = channel as? any SocketOptionProvider else { return nil }
         let future: EventLoopFuture<UCred> = provider.unsafeGetSocketOption(level: SocketOptionLevel(SOL_SOCKET), name: SocketOptionName(SO_PEERCRED))
         guard let credentials = try? await future.get() else { return nil }
-        return PeerCredentials(pid: credentials.pid, uid: credentials.uid, gid: credentials.gid,
-                               groups: groups(ofUser: credentials.uid, primary: credentials.gid))
+        return PeerCredentials(pid: credentials.pid, uid: credentials.uid, gid: credentials.gid)
     }
 }
