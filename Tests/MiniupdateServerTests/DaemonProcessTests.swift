@@ -86,7 +86,7 @@ func run(_ executable: String, _ arguments: [String]) async throws -> (Int32, St
     return (process.terminationStatus, readText(outPath) ?? "", readText(errPath) ?? "")
 }
 
-/// Polls an asynchronous `condition` for up to ten seconds.
+/// Polls `condition` (asynchronous or not) for up to ten seconds.
 func waitUntil(_ condition: @Sendable () async -> Bool, sourceLocation: SourceLocation = #_sourceLocation) async throws {
     for _ in 0..<1000 {
         if await condition() { return }

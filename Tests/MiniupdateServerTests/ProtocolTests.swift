@@ -269,12 +269,3 @@ func bindUnix(_ fd: Int32, _ path: String) throws {
     }
     guard result == 0 else { throw POSIXError(.EADDRINUSE) }
 }
-
-/// Polls `condition` for up to ten seconds.
-func waitUntil(_ condition: @Sendable () -> Bool, sourceLocation: SourceLocation = #_sourceLocation) async throws {
-    for _ in 0..<1000 {
-        if condition() { return }
-        try await Task.sleep(for: .milliseconds(10))
-    }
-    Issue.record("condition not met within 10 s", sourceLocation: sourceLocation)
-}
