@@ -9,41 +9,53 @@ import Testing
 @Suite struct RefusalTests {
     static let app = "com.example.weather"
 
-    /// Installs 1.0.0, lets `tamper` break the repository, checks, and returns the failure.
-    func failure(http: Bool = true, limits: EngineLimits = EngineLimits(), keys: [RepositoryPublicKey]? = nil,
+    static let bystander = "com.example.bystander"
+
+    /// Installs 1.0.0 of the app and of a bystander, publishes 1.1.0 of the bystander, lets
+    /// `tamper` break the repository, checks everything, and returns the app's failure.
+    /// Unless the tampering is of the whole index (`othersUpdate: false`), the bystander's
+    /// update must still become ready: one bad package never blocks the others.
+    func failure(http: Bool = true, limits: EngineLimits = EngineLimits(), keys: [RepositoryPublicKey]? = nil, othersUpdate: Bool = true,
                  _ tamper: @Sendable (EngineHarness) throws -> Void) async throws -> UpdateError.Code? {
         let harness = try await EngineHarness.make(http: http)
         try harness.repo.publish(Self.app, "1.0.0")
-        preinstallPublished(harness)
+        try harness.repo.publish(Self.bystander, "1.0.0")
+        try preinstall([Self.app, Self.bystander], version: "1.0.0", in: harness)
+        try harness.repo.publish(Self.bystander, "1.1.0")
         try tamper(harness)
         let code = try await harness.withEngine(limits: limits, keys: keys) { engine, events -> UpdateError.Code? in
+            let code: UpdateError.Code?
             do {
-                let result = try await engine.check(appID(Self.app))
-                guard result.hasUpdate else { return nil }
-                let failed = try await events.wait(for: Self.app) { $0.isFailed || $0.isReady }
-                return failed.failureCode
+                let results = try await engine.checkAll()
+                if results[appID(Self.app)]?.hasUpdate == true {
+                    code = try await events.wait(for: Self.app) { $0.isFailed || $0.isReady }.failureCode
+                } else {
+                    code = try await events.wait(for: Self.app) { $0.isFailed }.failureCode
+                }
             } catch let error as UpdateError {
                 try await events.wait(for: Self.app) { $0.isFailed }
-                return error.code
+                code = error.code
             }
+            if othersUpdate {
+                _ = try await events.wait(for: Self.bystander) { $0.isReady }
+                #expect(try await engine.applyUpdate(appID(Self.bystander)).version == version("1.1.0"))
+            }
+            return code
         }
         #expect(harness.current(Self.app) == "versions/1.0.0")
         #expect(harness.installedFile(Self.app) == "\(Self.app) 1.0.0\n")
         #expect(!FileManager.default.fileExists(atPath: harness.state.sub("state/apps/\(Self.app)/versions/1.1.0")))
+        #expect(((try? FileManager.default.contentsOfDirectory(atPath: harness.state.sub("state/apps/\(Self.app)/staging"))) ?? []).isEmpty)
         await harness.remove()
         return code
     }
 
-    func preinstallPublished(_ harness: EngineHarness) {
-        try! preinstall([Self.app], version: "1.0.0", in: harness)
-    }
-
     @Test func untrustedKey() async throws {
-        #expect(try await failure(keys: [RepositorySigningKey().publicKey]) { _ in } == .untrustedKey)
+        #expect(try await failure(keys: [RepositorySigningKey().publicKey], othersUpdate: false) { _ in } == .untrustedKey)
     }
 
     @Test func badSignature() async throws {
-        let code = try await failure { harness in
+        let code = try await failure(othersUpdate: false) { harness in
             try harness.repo.publish(Self.app, "1.1.0")
             var bytes = harness.repo.indexBytes
             let position = bytes.lastIndex(of: UInt8(ascii: "1"))!
@@ -74,7 +86,7 @@ import Testing
     }
 
     @Test func expiredIndex() async throws {
-        let code = try await failure { harness in
+        let code = try await failure(othersUpdate: false) { harness in
             let index = try #require(try harness.repo.publisher.currentIndex())
             try harness.repo.signAndWrite(index, expiresIn: .seconds(60), now: RepositoryFixture.now - 3600)
         }
@@ -82,7 +94,7 @@ import Testing
     }
 
     @Test func indexOverTheLimit() async throws {
-        #expect(try await failure(limits: EngineLimits(maximumIndexSize: 100)) { _ in } == .indexTooLarge)
+        #expect(try await failure(limits: EngineLimits(maximumIndexSize: 100), othersUpdate: false) { _ in } == .indexTooLarge)
     }
 
     @Test func packageLongerThanDeclared() async throws {
@@ -102,7 +114,7 @@ import Testing
     }
 
     @Test func packageOverTheConfiguredLimit() async throws {
-        #expect(try await failure(limits: EngineLimits(maximumPackageSize: 10)) { harness in
+        #expect(try await failure(limits: EngineLimits(maximumPackageSize: 10), othersUpdate: false) { harness in
             try harness.repo.publish(Self.app, "1.1.0")
         } == .packageTooLarge)
     }
@@ -162,15 +174,69 @@ import Testing
     }
 
     @Test func redirectLoop() async throws {
-        let code = try await failure { harness in
+        let code = try await failure(othersUpdate: false) { harness in
             harness.server!.setFault(.redirect(to: "/index.signed"), for: "/index.signed")
         }
         #expect(code == .redirectRefused)
     }
 
+    @Test(arguments: ["ftp://127.0.0.1/package.tar.zst", "https://127.0.0.1:1/package.tar.zst", "file:///etc/passwd", "gopher:"])
+    func redirectToAnotherScheme(_ location: String) async throws {
+        let code = try await failure { harness in
+            let release = try harness.repo.publish(Self.app, "1.1.0")
+            harness.server!.setFault(.redirect(to: location), for: "/" + release.package)
+        }
+        #expect(code == .redirectRefused)
+    }
+
+    @Test func redirectChainLongerThanTheLimit() async throws {
+        let code = try await failure { harness in
+            let release = try harness.repo.publish(Self.app, "1.1.0")
+            harness.server!.setFault(.redirect(to: "/hop1"), for: "/" + release.package)
+            for hop in 1...9 { harness.server!.setFault(.redirect(to: "/hop\(hop + 1)"), for: "/hop\(hop)") }
+        }
+        #expect(code == .redirectRefused)
+    }
+
+    @Test func aRedirectWithinTheSchemeIsFollowed() async throws {
+        let harness = try await EngineHarness.make(http: true)
+        try harness.repo.publish(Self.app, "1.0.0")
+        let release = try harness.repo.publish(Self.app, "1.1.0")
+        let mirror = "\(harness.repo.repositoryPath)/mirror/\(release.package)"
+        try FileManager.default.createDirectory(atPath: (mirror as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        try FileManager.default.moveItem(atPath: "\(harness.repo.repositoryPath)/\(release.package)", toPath: mirror)
+        harness.server!.setFault(.redirect(to: "/mirror/" + release.package), for: "/" + release.package)
+        try await harness.withEngine { engine, _ in
+            _ = try await engine.install(appID(Self.app))
+        }
+        #expect(harness.current(Self.app) == "versions/1.1.0")
+        #expect(harness.server!.requests(to: "/mirror/" + release.package).count == 1)
+        await harness.remove()
+    }
+
+    static let malformedIndexBodies: [(String, String)] = [
+        ("truncated", #"{"format":1,"serial":99,"published":0,"expires":4000000000,"apps":{}"#),
+        ("duplicate key", #"{"format":1,"serial":99,"serial":100,"published":0,"expires":4000000000,"apps":{}}"#),
+        ("huge number", #"{"format":1,"serial":1e999999,"published":0,"expires":4000000000,"apps":{}}"#),
+        ("deep nesting", #"{"format":1,"serial":99,"published":0,"expires":4000000000,"apps":{},"x":"# + String(repeating: "[", count: 100_000) + String(repeating: "]", count: 100_000) + "}"),
+    ]
+
+    @Test(arguments: malformedIndexBodies.map(\.0))
+    func malformedIndexWithAValidSignature(_ name: String) async throws {
+        let body = try #require(Self.malformedIndexBodies.first { $0.0 == name }).1
+        let code = try await failure(othersUpdate: false) { harness in
+            var envelope = try SignedIndex(signing: try #require(try harness.repo.publisher.currentIndex()), with: [harness.repo.key])
+            envelope.body = Array(body.utf8)
+            let message = Array("\(SignedIndex.magic)\n".utf8) + envelope.body
+            envelope.signatures = [.init(keyID: harness.repo.key.publicKey.keyID, bytes: try harness.repo.key.signature(for: message))]
+            try Data(envelope.fileContents).write(to: URL(fileURLWithPath: "\(harness.repo.repositoryPath)/\(SignedIndex.fileName)"))
+        }
+        #expect(code == .indexMalformed)
+    }
+
     @Test func unreachableRepository() async throws {
         let limits = EngineLimits(transfer: TransferLimits(connectTimeout: .seconds(1)))
-        let code = try await failure(limits: limits) { harness in try harness.server!.shutdownNow() }
+        let code = try await failure(limits: limits, othersUpdate: false) { harness in try harness.server!.shutdownNow() }
         #expect(code == .repositoryUnreachable)
     }
 
@@ -198,6 +264,28 @@ import Testing
             let archive = harness.state.sub("bomb.tar.zst")
             try ArchiveGenerator.write([.zeros("zeros", size: 8 << 20)], to: archive)
             try harness.repo.publishRaw(Self.app, "1.1.0", archive: archive, installedSize: 1 << 20, files: 1)
+        }
+        #expect(code == .archiveTooLarge)
+    }
+
+    @Test func aHundredThousandTinyFiles() async throws {
+        let code = try await failure { harness in
+            let archive = harness.state.sub("tiny.tar.zst")
+            try ArchiveGenerator.write((0..<100_000).map { .file("d\($0 / 1000)/f\($0)", [1]) }, to: archive)
+            // Declared honestly: the local limit (20,000 entries by default) refuses it.
+            try harness.repo.publishRaw(Self.app, "1.1.0", archive: archive, installedSize: 100_000, files: 100_000)
+        }
+        #expect(code == .archiveTooManyFiles)
+    }
+
+    @Test func aCompressionBombDeclaredHonestly() async throws {
+        let limits = EngineLimits(extraction: ExtractionLimits(maximumBytes: 64 << 20))
+        let code = try await failure(limits: limits) { harness in
+            let archive = harness.state.sub("bomb.tar.zst")
+            try ArchiveGenerator.write([.zeros("zeros", size: 1 << 30)], to: archive)
+            let size = try #require(try FileManager.default.attributesOfItem(atPath: archive)[.size] as? Int)
+            #expect(size < 1 << 20, "a bomb: a package of at most 1 MiB that unpacks to 1 GiB")
+            try harness.repo.publishRaw(Self.app, "1.1.0", archive: archive, installedSize: 1 << 30, files: 1)
         }
         #expect(code == .archiveTooLarge)
     }

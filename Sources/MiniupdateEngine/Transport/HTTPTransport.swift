@@ -1,4 +1,5 @@
 import AsyncHTTPClient
+import FoundationEssentials
 import MiniupdateRepository
 import NIOCore
 import NIOHTTP1
@@ -25,7 +26,9 @@ public final class HTTPTransport: RepositoryTransport {
         self.scheme = baseURL[..<colon].lowercased()
         self.limits = limits
         var configuration = HTTPClient.Configuration(
-            redirectConfiguration: .follow(max: limits.maximumRedirects, allowCycles: false),
+            // Redirects are followed here, not by the client, so that each hop is checked
+            // before it is taken (AsyncHTTPClient would follow http→https and https→http).
+            redirectConfiguration: .disallow,
             timeout: .init(connect: .init(limits.connectTimeout), read: .init(limits.idleTimeout)),
             decompression: .disabled
         )
@@ -52,17 +55,18 @@ public final class HTTPTransport: RepositoryTransport {
         }
 
         var clock = TransferClock(limits: limits)
-        let response: HTTPClientResponse
-        do {
-            response = try await client.execute(httpRequest, deadline: .now() + .init(limits.transferTimeout))
-        } catch {
-            throw Self.translate(error, url: url, limits: limits)
-        }
-        for hop in response.history {
-            let hopScheme = hop.request.url.prefix(while: { $0 != ":" }).lowercased()
-            guard hopScheme == scheme else {
-                throw UpdateError(.redirectRefused, "\(url) redirected to \(hop.request.url), another scheme")
+        let deadline = NIODeadline.now() + .init(limits.transferTimeout)
+        var response: HTTPClientResponse
+        var visited: Set<String> = [url]
+        while true {
+            do {
+                response = try await client.execute(httpRequest, deadline: deadline)
+            } catch {
+                throw Self.translate(error, url: url, limits: limits)
             }
+            guard Self.redirectStatuses.contains(response.status.code), let location = response.headers.first(name: "Location") else { break }
+            let target = try nextHop(from: httpRequest.url, to: location, visited: &visited, origin: url)
+            httpRequest.url = target
         }
         let validators = Validators(etag: response.headers.first(name: "ETag"), lastModified: response.headers.first(name: "Last-Modified"))
         let contentLength = response.headers.first(name: "Content-Length").flatMap { Int64($0) }
@@ -92,6 +96,28 @@ public final class HTTPTransport: RepositoryTransport {
         return .fetched(validators)
     }
 
+    static let redirectStatuses: Set<UInt> = [301, 302, 303, 307, 308]
+
+    /// Resolves and checks one redirect: same scheme, no loop, at most
+    /// ``TransferLimits/maximumRedirects`` hops. The refused hop is never requested.
+    func nextHop(from current: String, to location: String, visited: inout Set<String>, origin: String) throws -> String {
+        guard let base = URL(string: current), let resolved = URL(string: location, relativeTo: base)?.absoluteURL,
+              let targetScheme = resolved.scheme?.lowercased() else {
+            throw UpdateError(.redirectRefused, "\(origin): redirect to an invalid location \(String(reflecting: location))")
+        }
+        let target = resolved.absoluteString
+        guard targetScheme == scheme else {
+            throw UpdateError(.redirectRefused, "\(origin) redirected to \(target), another scheme")
+        }
+        guard visited.insert(target).inserted else {
+            throw UpdateError(.redirectRefused, "\(origin): redirect loop at \(target)")
+        }
+        guard visited.count <= limits.maximumRedirects + 1 else {
+            throw UpdateError(.redirectRefused, "\(origin): more than \(limits.maximumRedirects) redirects")
+        }
+        return target
+    }
+
     /// The first byte of `bytes N-M/T`.
     static func rangeStart(_ header: String) -> Int64? {
         guard header.hasPrefix("bytes ") else { return nil }
@@ -108,8 +134,6 @@ public final class HTTPTransport: RepositoryTransport {
                 return UpdateError(.timeout, "\(url): no data for \(limits.idleTimeout)")
             case .deadlineExceeded:
                 return UpdateError(.timeout, "\(url): transfer took longer than \(limits.transferTimeout)")
-            case .redirectLimitReached, .redirectCycleDetected:
-                return UpdateError(.redirectRefused, "\(url): \(httpError == .redirectCycleDetected ? "redirect loop" : "more than \(limits.maximumRedirects) redirects")")
             case .cancelled:
                 return CancellationError()
             case .remoteConnectionClosed, .bodyLengthMismatch:
