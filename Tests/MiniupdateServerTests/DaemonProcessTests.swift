@@ -15,6 +15,18 @@ struct DaemonProcess {
     let log: String
 
     static func start(_ harness: ServerHarness, extra: [String] = [], config: String? = nil) async throws -> DaemonProcess {
+        let daemon = try launch(harness, extra: extra, config: config)
+        guard await daemon.waitUntilReady(socketPath: harness.socketPath) else {
+            Issue.record("miniupdated did not become ready: \(daemon.logText)")
+            throw CancellationError()
+        }
+        return daemon
+    }
+
+    /// Starts the daemon without waiting for it; `environment` is added to the test's own.
+    /// The log goes to `logDirectory` (by default the harness's directory).
+    static func launch(_ harness: ServerHarness, extra: [String] = [], config: String? = nil, environment: [String: String] = [:],
+                       logDirectory: String? = nil) throws -> DaemonProcess {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "\(binaries)/miniupdated")
         let configPath = harness.state.sub("miniupdate.conf")
@@ -23,24 +35,33 @@ struct DaemonProcess {
             "--config", configPath, "--state-dir", harness.state.sub("state"), "--cache-dir", harness.state.sub("cache"),
             "--socket", harness.socketPath, "--log-level", "debug",
         ] + (config == nil ? ["--repository", harness.http?.baseURL ?? harness.repo.fileURL, "--trusted-key", try harness.writePublicKey()] : []) + extra
-        let log = harness.state.sub("daemon-\(UUID().uuidString.prefix(8)).log")
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        let log = "\(logDirectory ?? harness.state.path)/daemon-\(UUID().uuidString.prefix(8)).log"
         _ = FileManager.default.createFile(atPath: log, contents: nil)
         process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
         process.standardOutput = FileHandle.nullDevice
         try process.run()
-        let daemon = DaemonProcess(process: process, log: log)
-        // Ready once the socket answers.
+        return DaemonProcess(process: process, log: log)
+    }
+
+    /// Waits until the socket answers `status`; false if the process exits first or ten
+    /// seconds pass.
+    func waitUntilReady(socketPath: String) async -> Bool {
         for _ in 0..<500 {
-            let answered = (try? await DaemonClient.withConnection(socketPath: harness.socketPath) { client -> Bool in
+            let answered = (try? await DaemonClient.withConnection(socketPath: socketPath) { client -> Bool in
                 let _: StatusResult = try await client.call(Method.status, Empty())
                 return true
             }) ?? false
-            if answered { return daemon }
-            guard process.isRunning else { break }
-            try await Task.sleep(for: .milliseconds(20))
+            if answered { return true }
+            guard process.isRunning else { return false }
+            try? await Task.sleep(for: .milliseconds(20))
         }
-        Issue.record("miniupdated did not become ready: \(daemon.logText)")
-        throw CancellationError()
+        return false
+    }
+
+    /// Whether the process ended by SIGKILL.
+    var wasKilled: Bool {
+        !process.isRunning && process.terminationReason == .uncaughtSignal && process.terminationStatus == SIGKILL
     }
 
     var logText: String { (try? String(contentsOfFile: log, encoding: .utf8)) ?? "" }

@@ -10,6 +10,11 @@ public struct TemporaryDirectory: Sendable {
         path = String(cString: result)
     }
 
+    /// Uses `path`, which must exist, as the directory.
+    public init(existing path: String) {
+        self.path = path
+    }
+
     public func remove() {
         try? FileManager.default.removeItem(atPath: path)
     }

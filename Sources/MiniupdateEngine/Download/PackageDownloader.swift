@@ -94,6 +94,20 @@ struct PackageDownloader: Sendable {
         }
     }
 
+    /// Start-up repair of one app's downloads: removes temporary files, and the partials of
+    /// versions that are already unpacked (a crash can come between staging a version and
+    /// deleting its download). Other partials stay, to be resumed.
+    static func tidy(cacheDirectory: String, app: AppID, unpacked: Set<String>) throws {
+        let directory = "\(cacheDirectory)/downloads/\(app.rawValue)"
+        for entry in try FileSystem.contentsOfDirectory(directory) {
+            let version = entry.hasSuffix(".partial") ? String(entry.dropLast(".partial".count))
+                : entry.hasSuffix(".partial.json") ? String(entry.dropLast(".partial.json".count)) : nil
+            if FileSystem.isTemporaryName(entry) || version.map(unpacked.contains) == true {
+                try FileSystem.removeTree(directory + "/" + entry)
+            }
+        }
+    }
+
     /// Deletes every download of `app`.
     func abandonAll(app: AppID) {
         try? FileSystem.removeTree(directory(for: app))
@@ -169,7 +183,9 @@ struct HashingFileSink: FetchSink {
             offset += count
         }
         hasher.update(bufferPointer: bytes)
+        let before = written
         written += Int64(bytes.count)
+        if before < release.size / 2, written >= release.size / 2 { CrashPoint.reach("download-halfway") }
         progress(written, release.size)
     }
 

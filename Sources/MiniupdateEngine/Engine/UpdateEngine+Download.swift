@@ -33,6 +33,7 @@ extension UpdateEngine {
         let result: Result<Void, any Error>
         do {
             try await downloadAndStage(app: app, release: release)
+            CrashPoint.reach("download-staged")
             result = .success(())
             var record = apps[app]
             let replaced = record?.persisted.staged

@@ -35,8 +35,10 @@ struct Stager: Sendable {
         )
         do throws {
             _ = try PackageExtractor.extract(archiveAt: packagePath, into: temporary, limits: effective)
+            CrashPoint.reach("stage-unpacked")
             try FileSystem.syncFilesystem(containing: temporary)
             try FileSystem.rename(temporary, to: destination)
+            CrashPoint.reach("stage-renamed")
             try FileSystem.syncDirectory(layout.versionsDirectory(app))
         } catch {
             try? FileSystem.removeTree(temporary)
@@ -53,12 +55,14 @@ struct Stager: Sendable {
         let directory = layout.appDirectory(app)
         let temporary = "\(directory)/.current.tmp-\(FileSystem.temporarySuffix())"
         try systemCall("symlink", temporary) { symlink(target, temporary) }
+        CrashPoint.reach("switch-linked")
         do throws {
             try FileSystem.rename(temporary, to: layout.current(app))
         } catch {
             unlink(temporary)
             throw error
         }
+        CrashPoint.reach("switch-renamed")
         try FileSystem.syncDirectory(directory)
     }
 
@@ -69,6 +73,7 @@ struct Stager: Sendable {
         let trash = layout.trashDirectory(app)
         try FileSystem.createDirectory(trash)
         try FileSystem.rename(tree, to: "\(trash)/\(version.text).\(FileSystem.temporarySuffix())")
+        CrashPoint.reach("trash-moved")
         try FileSystem.syncDirectory(layout.versionsDirectory(app))
     }
 

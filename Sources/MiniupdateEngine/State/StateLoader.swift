@@ -118,6 +118,7 @@ struct StateLoader {
             if let version = try? Version(name) { try stager.moveToTrash(app: app, version: version) }
         }
         try stager.emptyTrash(app: app)
+        try PackageDownloader.tidy(cacheDirectory: configuration.cacheDirectory, app: app, unpacked: keep)
         if persisted != original {
             try StateFile.save(persisted, to: layout.appState(app))
         }

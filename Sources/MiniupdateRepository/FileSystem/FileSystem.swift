@@ -144,6 +144,7 @@ package enum FileSystem {
         let fd = try systemCall("create", temporary) { open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode) }
         do throws {
             try writeAll(fd, Array(bytes), path: temporary)
+            CrashPoint.reach("file-written")
             try systemCall("fsync", temporary) { fsync(fd) }
             close(fd)
             try rename(temporary, to: path)
