@@ -168,6 +168,8 @@ let package = Package(
             name: "MiniupdateServerTests",
             // The executables are dependencies so that they are built for the process tests.
             dependencies: ["MiniupdateServer", "MiniupdateDaemon", "MiniupdateClient", "MiniupdateTestSupport", "miniupdated", "miniupdatectl"],
+            // The fuzz corpus is read from the source tree, not bundled.
+            exclude: ["FuzzCorpus"],
             swiftSettings: strict
         ),
         .testTarget(

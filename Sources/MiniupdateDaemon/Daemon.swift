@@ -34,6 +34,7 @@ public struct Daemon: Sendable {
         let configuration = try DaemonConfiguration.load(flags)
         var logger = self.logger
         logger.logLevel = configuration.logLevel
+        OpenFileLimit.raise(toServe: configuration.server.maximumConnections, logger: logger)
         let engine = try UpdateEngine(configuration: configuration.engine, logger: logger)
         let server = UpdateServer(engine: engine, options: configuration.server, daemonVersion: Self.version, logger: logger)
         let listener: UpdateServer.Listener

@@ -108,6 +108,7 @@ public struct DaemonConfiguration: Sendable {
         let defaultServer = ServerOptions()
         server = ServerOptions(
             maximumPendingBytes: Int(try size("max-client-queue", Int64(defaultServer.maximumPendingBytes))),
+            maximumSubscriptionsPerConnection: try count("max-subscriptions", defaultServer.maximumSubscriptionsPerConnection),
             checkInterval: try duration("check-interval", defaultServer.checkInterval),
             maximumConnections: try count("max-clients", defaultServer.maximumConnections),
             accessPolicy: policy

@@ -50,6 +50,7 @@ public enum RPCErrorCode {
         "invalid-argument": 1009,
         "invalid-version": 1010,
         "version-not-newer": 1011,
+        "too-many-subscriptions": 1012,
         "index-malformed": 2001,
         "signature-invalid": 2002,
         "untrusted-key": 2003,

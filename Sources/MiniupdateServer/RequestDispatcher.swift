@@ -77,6 +77,10 @@ struct RequestDispatcher: Sendable {
         switch request.method {
         case Method.subscribe:
             let app = try appID(try params(AppParams.self, request).app)
+            let subscriptions = connection.subscriptions.withLock { $0 }
+            guard subscriptions.count < options.maximumSubscriptionsPerConnection || subscriptions.contains(app.rawValue) else {
+                throw RPCError(reason: "too-many-subscriptions", message: "a connection may subscribe to at most \(options.maximumSubscriptionsPerConnection) apps")
+            }
             var status: AppStatus?
             // The response must describe the app as of the replay that follows it: if an
             // event slipped in while the status was read, read it again.

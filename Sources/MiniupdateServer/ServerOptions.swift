@@ -9,6 +9,9 @@ public struct ServerOptions: Sendable {
     public var maximumPendingBytes: Int
     /// How many requests one connection may have in flight; more get `busy`.
     public var maximumRequestsInFlight: Int
+    /// How many apps one connection may subscribe to; a subscribe beyond that gets
+    /// `too-many-subscriptions`, so that no client can grow the daemon without bound.
+    public var maximumSubscriptionsPerConnection: Int
     /// A subscribe re-checks the app when its last check is older than this.
     public var checkInterval: Duration
     /// The most connections served at once; further ones are closed at once.
@@ -21,6 +24,7 @@ public struct ServerOptions: Sendable {
         maximumLineLength: Int = 1 << 20,
         maximumPendingBytes: Int = 8 << 20,
         maximumRequestsInFlight: Int = 16,
+        maximumSubscriptionsPerConnection: Int = 1024,
         checkInterval: Duration = .seconds(600),
         maximumConnections: Int = 16_384,
         accessPolicy: AccessPolicy? = nil
@@ -28,6 +32,7 @@ public struct ServerOptions: Sendable {
         self.maximumLineLength = maximumLineLength
         self.maximumPendingBytes = maximumPendingBytes
         self.maximumRequestsInFlight = maximumRequestsInFlight
+        self.maximumSubscriptionsPerConnection = maximumSubscriptionsPerConnection
         self.checkInterval = checkInterval
         self.maximumConnections = maximumConnections
         self.accessPolicy = accessPolicy

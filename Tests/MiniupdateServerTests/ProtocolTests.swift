@@ -142,6 +142,30 @@ import Testing
         await harness.remove()
     }
 
+    @Test func subscriptionsPerConnectionAreBounded() async throws {
+        let harness = try await ServerHarness.make()
+        try await harness.serve(options: ServerOptions(maximumSubscriptionsPerConnection: 3)) { _, _ in
+            try await LineClient.with(path: harness.socketPath) { client in
+                for index in 0..<3 {
+                    try await client.request(index, "subscribe", #"{"app":"com.example.app\#(index)"}"#)
+                    #expect(try await client.next(where: isResponse(index))?.result != nil)
+                }
+                try await client.request(3, "subscribe", #"{"app":"com.example.app3"}"#)
+                let refused = try #require(try await client.next(where: isResponse(3)))
+                #expect(refused.errorCode == 1012)
+                #expect(refused.errorReason == "too-many-subscriptions")
+                // Subscribing again to an app already subscribed to is not a new subscription.
+                try await client.request(4, "subscribe", #"{"app":"com.example.app0"}"#)
+                #expect(try await client.next(where: isResponse(4))?.result != nil)
+                try await client.request(5, "unsubscribe", #"{"app":"com.example.app1"}"#)
+                #expect(try await client.next(where: isResponse(5))?.result != nil)
+                try await client.request(6, "subscribe", #"{"app":"com.example.app3"}"#)
+                #expect(try await client.next(where: isResponse(6))?.result != nil)
+            }
+        }
+        await harness.remove()
+    }
+
     @Test func aClientDisconnectingMidRequestDoesNotDisturbTheDaemon() async throws {
         let harness = try await ServerHarness.make(http: true)
         try harness.repo.publish(Self.app, "1.0.0")
@@ -232,20 +256,24 @@ import Testing
 /// Connects, subscribes to `app`, and returns the descriptor without ever reading it.
 func silentSubscriber(path: String, app: String) throws -> Int32 {
     let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
-    var address = sockaddr_un()
-    address.sun_family = sa_family_t(AF_UNIX)
-    withUnsafeMutableBytes(of: &address.sun_path) { raw in
-        for (index, byte) in path.utf8.enumerated() { raw[index] = byte }
-    }
     var receiveBuffer: Int32 = 4096
     setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &receiveBuffer, socklen_t(MemoryLayout<Int32>.size))
-    let connected = withUnsafePointer(to: &address) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
-    }
-    guard connected == 0 else { throw POSIXError(.ECONNREFUSED) }
+    guard withUnixAddress(path, { connect(fd, $0, $1) }) == 0 else { throw POSIXError(.ECONNREFUSED) }
     let request = Array("{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"subscribe\",\"params\":{\"app\":\"\(app)\"}}\n".utf8)
     _ = request.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
     return fd
+}
+
+/// Calls `body` with the `sockaddr_un` of `path` (for connect and bind).
+func withUnixAddress<T>(_ path: String, _ body: (UnsafePointer<sockaddr>, socklen_t) -> T) -> T {
+    var address = sockaddr_un()
+    address.sun_family = sa_family_t(AF_UNIX)
+    withUnsafeMutableBytes(of: &address.sun_path) { raw in
+        for (index, byte) in path.utf8.prefix(raw.count - 1).enumerated() { raw[index] = byte }
+    }
+    return withUnsafePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { body($0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+    }
 }
 
 /// Whether the peer closed `fd` (reads, discarding, until EOF or an error, without blocking).
@@ -259,13 +287,5 @@ func peerClosed(_ fd: Int32) -> Bool {
 }
 
 func bindUnix(_ fd: Int32, _ path: String) throws {
-    var address = sockaddr_un()
-    address.sun_family = sa_family_t(AF_UNIX)
-    withUnsafeMutableBytes(of: &address.sun_path) { raw in
-        for (index, byte) in path.utf8.enumerated() { raw[index] = byte }
-    }
-    let result = withUnsafePointer(to: &address) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
-    }
-    guard result == 0 else { throw POSIXError(.EADDRINUSE) }
+    guard withUnixAddress(path, { bind(fd, $0, $1) }) == 0 else { throw POSIXError(.EADDRINUSE) }
 }
