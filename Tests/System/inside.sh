@@ -96,6 +96,30 @@ out=$(runuser -u stranger -- miniupdatectl status 2>&1); code=$?
 echo "stranger: $out (exit $code)"
 check "another user is refused" '[ $code -ne 0 ] && grep -qi "permission denied" <<<"$out"'
 
+echo "=== 7b. access by method: SO_PEERCRED, admin-group, app-owner"
+groupadd mu-admins
+useradd -m -G miniupdate,mu-admins admin; useradd -m -G miniupdate appowner
+cat >>/etc/miniupdate/miniupdate.conf <<CONF
+admin-group = mu-admins
+app-owner.$APP = appowner
+CONF
+systemctl reload miniupdated
+out=$(runuser -u member -- miniupdatectl check $APP 2>&1); code=$?; echo "member check: $out"
+check "a member may not check (not permitted)" '[ $code -ne 0 ] && grep -q "not permitted" <<<"$out"'
+out=$(runuser -u member -- miniupdatectl apply $APP 2>&1); code=$?
+check "a member may not apply" '[ $code -ne 0 ] && grep -q "not permitted" <<<"$out"'
+member_uid=$(id -u member)
+check "the refusal is logged with the peer's uid and pid" 'wait_for "journalctl -u miniupdated MINIUPDATE_PEER_UID=$member_uid --no-pager -q -o verbose | grep -q MINIUPDATE_PEER_PID=" 30'
+out=$(runuser -u admin -- miniupdatectl check $APP 2>&1); code=$?; echo "admin check: $out"
+check "a member of admin-group may check" '[ $code -eq 0 ]'
+out=$(runuser -u appowner -- miniupdatectl apply $APP 2>&1); echo "owner apply: $out"
+check "the app's owner may apply its own app" '! grep -q "not permitted" <<<"$out"'
+out=$(runuser -u appowner -- miniupdatectl apply com.example.other 2>&1); code=$?
+check "the app's owner may not apply another app" '[ $code -ne 0 ] && grep -q "not permitted" <<<"$out"'
+out=$(runuser -u appowner -- miniupdatectl rollback $APP 2>&1); code=$?
+check "the app's owner may not roll back" '[ $code -ne 0 ] && grep -q "not permitted" <<<"$out"'
+check "root may do everything" 'miniupdatectl check $APP >/dev/null'
+
 echo "=== 8. the watchdog restarts a frozen daemon"
 mkdir -p /etc/systemd/system/miniupdated.service.d
 printf '[Service]\nWatchdogSec=3s\n' >/etc/systemd/system/miniupdated.service.d/watchdog.conf
