@@ -109,6 +109,8 @@ import Testing
         #"{"format":1,"serial":1,"published":0,"expires":1900000000,"apps":{"a":{"version":"1.0.0","package":"../etc/passwd","sha256":"\#(String(repeating: "0", count: 64))","size":1,"installedSize":1,"files":1}}}"#,
         #"{"format":1,"serial":1,"published":0,"expires":1900000000,"apps":{"a":{"version":"1.0.0","package":"p","sha256":"xyz","size":1,"installedSize":1,"files":1}}}"#,
         #"{"format":1,"serial":1,"published":0,"expires":1900000000,"apps":{"a":{"version":"1.0.0","package":"p","sha256":"\#(String(repeating: "0", count: 64))","size":-5,"installedSize":1,"files":1}}}"#,
+        #"{"format":1,"serial":1,"published":0,"expires":1900000000,"apps":{},"\ud800\u0041":1}"#,  // lone surrogate (crashed the scanner)
+        #"{"format":1,"serial":1,"published":0,"expires":1900000000,"apps":{},"\u+0ff":1}"#,  // not four hex digits
         String(repeating: "[", count: 10_000) + String(repeating: "]", count: 10_000),  // deep nesting
         "",
     ]

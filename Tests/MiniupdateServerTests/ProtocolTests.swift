@@ -127,6 +127,10 @@ import Testing
                     #expect(try await client.next()?.errorCode == -32602)
                     try await client.send(String(repeating: "[", count: 5000) + String(repeating: "]", count: 5000) + "\n")
                     #expect(try await client.next()?.errorCode == -32700)
+                    // A high surrogate before a non-surrogate escape (found by the fuzzer: it
+                    // crashed the duplicate-key scanner with an arithmetic overflow).
+                    try await client.send(#"{"jsonrpc":"2.0","id":9,"method":"status","params":{"x":"\ud83d[ude00\u0000"}}"# + "\n")
+                    #expect(try await client.next() != nil)
                     // Still served after all that:
                     try await client.request(8, "status")
                     #expect(try await client.next()?.result?["daemon"] != nil)

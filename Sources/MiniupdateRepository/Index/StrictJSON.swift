@@ -81,11 +81,19 @@ package enum StrictJSON {
                 switch escaped {
                 case UInt8(ascii: "u"):
                     var scalarValue = UInt32(try readHex4())
+                    // A high surrogate followed by a low one is one scalar; anything else
+                    // (a lone surrogate, a high one before a non-surrogate) stays as it is,
+                    // and the next escape is read on its own.
                     if (0xD800..<0xDC00).contains(scalarValue), position + 6 <= bytes.count,
                        bytes[position] == UInt8(ascii: "\\"), bytes[position + 1] == UInt8(ascii: "u") {
+                        let resume = position
                         position += 2
                         let low = UInt32(try readHex4())
-                        scalarValue = 0x10000 + ((scalarValue - 0xD800) << 10) + (low &- 0xDC00)
+                        if (0xDC00..<0xE000).contains(low) {
+                            scalarValue = 0x10000 + ((scalarValue - 0xD800) << 10) + (low - 0xDC00)
+                        } else {
+                            position = resume
+                        }
                     }
                     // Equal keys must compare equal however they are escaped: "a" == "\u0061".
                     if let scalar = Unicode.Scalar(scalarValue) {
@@ -105,8 +113,17 @@ package enum StrictJSON {
         }
 
         mutating func readHex4() throws -> UInt16 {
-            guard position + 4 <= bytes.count, let unit = UInt16(String(decoding: bytes[position..<position + 4], as: UTF8.self), radix: 16) else {
-                throw fail("bad \\u escape")
+            guard position + 4 <= bytes.count else { throw fail("bad \\u escape") }
+            var unit: UInt16 = 0
+            for byte in bytes[position..<position + 4] {
+                let digit: UInt8
+                switch byte {
+                case UInt8(ascii: "0")...UInt8(ascii: "9"): digit = byte - UInt8(ascii: "0")
+                case UInt8(ascii: "a")...UInt8(ascii: "f"): digit = byte - UInt8(ascii: "a") + 10
+                case UInt8(ascii: "A")...UInt8(ascii: "F"): digit = byte - UInt8(ascii: "A") + 10
+                default: throw fail("bad \\u escape")
+                }
+                unit = unit << 4 | UInt16(digit)
             }
             position += 4
             return unit
