@@ -165,10 +165,12 @@ import Testing
     }
 
     @Test func slowDripBelowTheLowSpeedLimit() async throws {
-        let limits = EngineLimits(transfer: TransferLimits(lowSpeedLimit: 10_000, lowSpeedWindow: .milliseconds(500)))
+        // 10 bytes a second against a limit of 50 over 1 s: the bystander's small package,
+        // fetched at full speed, never comes near the limit, even on a loaded machine.
+        let limits = EngineLimits(transfer: TransferLimits(lowSpeedLimit: 50, lowSpeedWindow: .seconds(1)))
         let code = try await failure(limits: limits) { harness in
             let release = try harness.repo.publish(Self.app, "1.1.0")
-            harness.server!.setFault(.drip(bytes: 1, interval: .milliseconds(50)), for: "/" + release.package)
+            harness.server!.setFault(.drip(bytes: 1, interval: .milliseconds(100)), for: "/" + release.package)
         }
         #expect(code == .transferTooSlow)
     }
