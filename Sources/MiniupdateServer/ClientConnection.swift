@@ -48,7 +48,11 @@ final class ClientConnection: Sendable {
         channel.eventLoop.execute { self.sendOnLoop(bytes, thenClose: true) }
     }
 
-    private func sendOnLoop(_ bytes: ByteBuffer, thenClose: Bool) {
+    /// The event loop this connection's I/O runs on.
+    var eventLoop: any EventLoop { channel.eventLoop }
+
+    /// Queues `bytes`; only on ``eventLoop``.
+    func sendOnLoop(_ bytes: ByteBuffer, thenClose: Bool = false) {
         var state = loopState.value
         guard !state.closing else { return }
         let size = bytes.readableBytes

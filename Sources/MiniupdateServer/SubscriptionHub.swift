@@ -164,7 +164,15 @@ final class SubscriptionHub: Sendable {
             update(&state.replay[app, default: Replay()])
             guard let subscribers = state.subscribers[app], !subscribers.isEmpty else { return }
             let buffer = ByteBuffer(bytes: line)
-            for connection in subscribers.values { connection.send(buffer) }
+            // One task per event loop, not one per client: each loop then writes the same
+            // buffer to all of its clients in one go.
+            var byLoop: [ObjectIdentifier: (loop: any EventLoop, connections: [ClientConnection])] = [:]
+            for connection in subscribers.values {
+                byLoop[ObjectIdentifier(connection.eventLoop), default: (connection.eventLoop, [])].connections.append(connection)
+            }
+            for (loop, connections) in byLoop.values {
+                loop.execute { for connection in connections { connection.sendOnLoop(buffer) } }
+            }
         }
     }
 
