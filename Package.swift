@@ -131,6 +131,19 @@ let package = Package(
             swiftSettings: strict
         ),
         // The one-command demo of the whole product, in one process.
+        // The benchmark: `swift run -c release miniupdate-bench` (see docs/performance.md).
+        .executableTarget(
+            name: "miniupdate-bench",
+            dependencies: [
+                "MiniupdateRepository",
+                "MiniupdateEngine",
+                "MiniupdateClient",
+                "miniupdated",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: strict
+        ),
         .executableTarget(
             name: "miniupdate-demo",
             dependencies: ["MiniupdateDaemon", "MiniupdateClient"],

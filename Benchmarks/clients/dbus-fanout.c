@@ -1,0 +1,80 @@
+/* dbus-fanout: the D-Bus baseline of the event fan-out. CLIENTS connections to a (private)
+ * bus each subscribe to one signal; each round another connection emits it, and the time
+ * from the send to the last subscriber reading it is measured.
+ *
+ * usage: dbus-fanout BUS_ADDRESS CLIENTS ROUNDS
+ * prints one line per round ("round N us X") and "median_us X" last. */
+#define _GNU_SOURCE
+#include <dbus/dbus.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/resource.h>
+#include <time.h>
+#include <unistd.h>
+#include "bench.h"
+
+/* Reads what is there and counts the Event signals received. */
+static int received(DBusConnection *connection) {
+    int count = 0;
+    dbus_connection_read_write(connection, 0);
+    DBusMessage *message;
+    while ((message = dbus_connection_pop_message(connection))) {
+        if (dbus_message_is_signal(message, "com.example.Bench", "Event")) count++;
+        dbus_message_unref(message);
+    }
+    return count;
+}
+
+int main(int argc, char **argv) {
+    if (argc != 4) { fprintf(stderr, "usage: dbus-fanout BUS_ADDRESS CLIENTS ROUNDS\n"); return 64; }
+    const char *address = argv[1];
+    int clients = atoi(argv[2]), rounds = atoi(argv[3]);
+    raise_fd_limit();
+
+    DBusConnection **subscribers = calloc((size_t)clients, sizeof *subscribers);
+    int *pending = calloc((size_t)clients, sizeof *pending);
+    int epoll = epoll_create1(EPOLL_CLOEXEC);
+    for (int i = 0; i < clients; i++) {
+        subscribers[i] = open_bus(address);
+        DBusError error;
+        dbus_error_init(&error);
+        dbus_bus_add_match(subscribers[i], "type='signal',interface='com.example.Bench',member='Event'", &error);
+        if (dbus_error_is_set(&error)) { fprintf(stderr, "match: %s\n", error.message); return 2; }
+        int fd = -1;
+        dbus_connection_get_unix_fd(subscribers[i], &fd);
+        struct epoll_event event = {.events = EPOLLIN, .data.u32 = (uint32_t)i};
+        epoll_ctl(epoll, EPOLL_CTL_ADD, fd, &event);
+    }
+    DBusConnection *emitter = open_bus(address);
+    /* The payload of a typical event line of ours, so that both carry the same bytes. */
+    const char *payload = "{\"jsonrpc\":\"2.0\",\"method\":\"onCheckForUpdate\",\"params\":{\"app\":\"com.example.bench\",\"hasUpdate\":false}}";
+    struct epoll_event *events = calloc(4096, sizeof *events);
+    double *samples = calloc((size_t)rounds, sizeof *samples);
+    for (int round = 0; round < rounds; round++) {
+        for (int i = 0; i < clients; i++) pending[i] = 1;
+        int remaining = clients;
+        DBusMessage *signal = dbus_message_new_signal("/com/example/Bench", "com.example.Bench", "Event");
+        dbus_message_append_args(signal, DBUS_TYPE_STRING, &payload, DBUS_TYPE_INVALID);
+        double start = now_us(), last = start;
+        dbus_connection_send(emitter, signal, NULL);
+        dbus_connection_flush(emitter);
+        dbus_message_unref(signal);
+        while (remaining > 0) {
+            int ready = epoll_wait(epoll, events, 4096, 10000);
+            if (ready <= 0) { fprintf(stderr, "round %d: %d subscribers got nothing within 10 s\n", round, remaining); return 2; }
+            double at = now_us();
+            for (int e = 0; e < ready; e++) {
+                int i = (int)events[e].data.u32;
+                if (received(subscribers[i]) > 0 && pending[i]) { pending[i] = 0; remaining--; last = at; }
+            }
+        }
+        samples[round] = last - start;
+        printf("round %d us %.1f\n", round, samples[round]);
+        usleep(20000);
+    }
+    qsort(samples, (size_t)rounds, sizeof *samples, compare_doubles);
+    printf("median_us %.1f\n", samples[rounds / 2]);
+    return 0;
+}

@@ -1,0 +1,105 @@
+/* fanout: CLIENTS subscribers of one app on miniupdated's socket, in one epoll loop.
+ * Each round sends `simulate` (outcome no-update) on a control connection and measures the
+ * time from that write to the last subscriber reading its onCheckForUpdate line.
+ *
+ * usage: fanout SOCKET APP CLIENTS ROUNDS
+ * prints one line per round ("round N us X") and "median_us X" last. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+#include "bench.h"
+
+static int connect_to(const char *path) {
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    struct sockaddr_un address = {.sun_family = AF_UNIX};
+    strncpy(address.sun_path, path, sizeof address.sun_path - 1);
+    if (fd < 0 || connect(fd, (struct sockaddr *)&address, sizeof address) != 0) { perror("connect"); exit(2); }
+    return fd;
+}
+
+static void send_all(int fd, const char *text) {
+    size_t length = strlen(text), sent = 0;
+    while (sent < length) {
+        ssize_t n = send(fd, text + sent, length - sent, MSG_NOSIGNAL);
+        if (n <= 0) { perror("send"); exit(2); }
+        sent += (size_t)n;
+    }
+}
+
+/* Reads what is available; returns the number of newlines seen, -1 on EOF. */
+static int read_lines(int fd) {
+    char buffer[65536];
+    int lines = 0;
+    for (;;) {
+        ssize_t n = recv(fd, buffer, sizeof buffer, MSG_DONTWAIT);
+        if (n == 0) return -1;
+        if (n < 0) return (errno == EAGAIN || errno == EWOULDBLOCK) ? lines : -1;
+        for (ssize_t i = 0; i < n; i++) lines += buffer[i] == '\n';
+    }
+}
+
+int main(int argc, char **argv) {
+    if (argc != 5) { fprintf(stderr, "usage: fanout SOCKET APP CLIENTS ROUNDS\n"); return 64; }
+    const char *path = argv[1], *app = argv[2];
+    int clients = atoi(argv[3]), rounds = atoi(argv[4]);
+    raise_fd_limit();
+
+    char request[512];
+    snprintf(request, sizeof request, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"subscribe\",\"params\":{\"app\":\"%s\"}}\n", app);
+    int *fds = calloc((size_t)clients, sizeof *fds);
+    int *pending = calloc((size_t)clients, sizeof *pending);
+    int epoll = epoll_create1(EPOLL_CLOEXEC);
+    for (int i = 0; i < clients; i++) {
+        fds[i] = connect_to(path);
+        send_all(fds[i], request);
+        struct epoll_event event = {.events = EPOLLIN, .data.u32 = (uint32_t)i};
+        epoll_ctl(epoll, EPOLL_CTL_ADD, fds[i], &event);
+    }
+    /* Drain the subscribe responses and replays until the sockets stay quiet. */
+    struct epoll_event *events = calloc(4096, sizeof *events);
+    for (;;) {
+        int ready = epoll_wait(epoll, events, 4096, 300);
+        if (ready <= 0) break;
+        for (int e = 0; e < ready; e++) {
+            if (read_lines(fds[events[e].data.u32]) < 0) { fprintf(stderr, "a subscriber was disconnected\n"); return 2; }
+        }
+    }
+    int control = connect_to(path);
+    double *samples = calloc((size_t)rounds, sizeof *samples);
+    for (int round = 0; round < rounds; round++) {
+        for (int i = 0; i < clients; i++) pending[i] = 1;
+        int remaining = clients;
+        snprintf(request, sizeof request,
+                 "{\"jsonrpc\":\"2.0\",\"id\":%d,\"method\":\"simulate\",\"params\":{\"app\":\"%s\",\"outcome\":\"no-update\"}}\n", round + 2, app);
+        double start = now_us(), last = start;
+        send_all(control, request);
+        while (remaining > 0) {
+            int ready = epoll_wait(epoll, events, 4096, 10000);
+            if (ready <= 0) { fprintf(stderr, "round %d: %d subscribers got nothing within 10 s\n", round, remaining); return 2; }
+            double at = now_us();
+            for (int e = 0; e < ready; e++) {
+                int i = (int)events[e].data.u32;
+                int lines = read_lines(fds[i]);
+                if (lines < 0) { fprintf(stderr, "a subscriber was disconnected\n"); return 2; }
+                if (lines > 0 && pending[i]) { pending[i] = 0; remaining--; last = at; }
+            }
+        }
+        samples[round] = last - start;
+        printf("round %d us %.1f\n", round, samples[round]);
+        /* The control connection's response, then a pause. */
+        char discard[4096];
+        usleep(20000);
+        while (recv(control, discard, sizeof discard, MSG_DONTWAIT) > 0) {}
+    }
+    qsort(samples, (size_t)rounds, sizeof *samples, compare_doubles);
+    printf("median_us %.1f\n", samples[rounds / 2]);
+    return 0;
+}

@@ -1,0 +1,98 @@
+/* roundtrip: request/response latency on a Unix socket, and the baseline echo server.
+ *
+ *   roundtrip client SOCKET COUNT IDLE REQUEST   holds IDLE idle connections, then sends
+ *       REQUEST (one line) COUNT times on one more, waiting for each response line;
+ *       prints "p50_us X p99_us Y" (after 10% warm-up requests, not counted)
+ *   roundtrip echo SOCKET                        a minimal epoll server that writes back
+ *       each line it reads: the physical limit of a Unix-socket round trip */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+#include "bench.h"
+
+static struct sockaddr_un address_of(const char *path) {
+    struct sockaddr_un address = {.sun_family = AF_UNIX};
+    strncpy(address.sun_path, path, sizeof address.sun_path - 1);
+    return address;
+}
+
+static int client(const char *path, int count, int idle, const char *request) {
+    raise_fd_limit();
+    struct sockaddr_un address = address_of(path);
+    for (int i = 0; i <= idle; i++) {
+        int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (connect(fd, (struct sockaddr *)&address, sizeof address) != 0) { perror("connect"); return 2; }
+        if (i < idle) continue; /* kept open, never used */
+        size_t length = strlen(request);
+        char *line = malloc(length + 2);
+        memcpy(line, request, length);
+        line[length] = '\n';
+        char buffer[1 << 16];
+        int warmup = count / 10;
+        double *samples = calloc((size_t)count, sizeof *samples);
+        for (int r = 0; r < warmup + count; r++) {
+            double start = now_us();
+            if (send(fd, line, length + 1, MSG_NOSIGNAL) != (ssize_t)(length + 1)) { perror("send"); return 2; }
+            for (;;) {
+                ssize_t n = recv(fd, buffer, sizeof buffer, 0);
+                if (n <= 0) { fprintf(stderr, "connection closed\n"); return 2; }
+                if (memchr(buffer, '\n', (size_t)n)) break;
+            }
+            if (r >= warmup) samples[r - warmup] = now_us() - start;
+        }
+        qsort(samples, (size_t)count, sizeof *samples, compare_doubles);
+        printf("p50_us %.1f p99_us %.1f\n", samples[count / 2], samples[count * 99 / 100]);
+        return 0;
+    }
+    return 0;
+}
+
+static int echo(const char *path) {
+    unlink(path);
+    int listener = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    struct sockaddr_un address = address_of(path);
+    if (bind(listener, (struct sockaddr *)&address, sizeof address) != 0 || listen(listener, 4096) != 0) { perror("listen"); return 2; }
+    int epoll = epoll_create1(EPOLL_CLOEXEC);
+    struct epoll_event event = {.events = EPOLLIN, .data.fd = listener};
+    epoll_ctl(epoll, EPOLL_CTL_ADD, listener, &event);
+    struct epoll_event events[256];
+    char buffer[1 << 16];
+    printf("ready\n");
+    fflush(stdout);
+    for (;;) {
+        int ready = epoll_wait(epoll, events, 256, -1);
+        for (int e = 0; e < ready; e++) {
+            int fd = events[e].data.fd;
+            if (fd == listener) {
+                int client = accept4(listener, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+                if (client < 0) continue;
+                struct epoll_event added = {.events = EPOLLIN, .data.fd = client};
+                epoll_ctl(epoll, EPOLL_CTL_ADD, client, &added);
+                continue;
+            }
+            ssize_t n = recv(fd, buffer, sizeof buffer, 0);
+            if (n <= 0) { close(fd); continue; }
+            ssize_t sent = 0;
+            while (sent < n) {
+                ssize_t w = send(fd, buffer + sent, (size_t)(n - sent), MSG_NOSIGNAL);
+                if (w < 0 && errno != EAGAIN) break;
+                if (w > 0) sent += w;
+            }
+        }
+    }
+}
+
+int main(int argc, char **argv) {
+    if (argc == 6 && strcmp(argv[1], "client") == 0) return client(argv[2], atoi(argv[3]), atoi(argv[4]), argv[5]);
+    if (argc == 3 && strcmp(argv[1], "echo") == 0) return echo(argv[2]);
+    fprintf(stderr, "usage: roundtrip client SOCKET COUNT IDLE REQUEST | roundtrip echo SOCKET\n");
+    return 64;
+}
