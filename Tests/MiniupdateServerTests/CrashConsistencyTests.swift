@@ -116,7 +116,7 @@ struct CrashLab: Sendable {
     let harness: ServerHarness
     var http: TestHTTPServer { harness.http! }
     let expected: ExpectedTrees
-    /// About 6 MiB after compression: long enough to kill during download and unpack.
+    /// 6 MiB of base64 text (about 4.6 MiB compressed): long enough to kill during download and unpack.
     let bulk: String
     /// Daemon logs, outside the state directory (which may be a filesystem to unmount).
     let logs: TemporaryDirectory
