@@ -36,13 +36,16 @@ struct StateLoader {
         let index = loadCachedIndex(accepted: repository.accepted)
         if index == nil { repository.validators = nil }
 
+        // Most apps have no download directory: list the downloads once rather than
+        // probing a directory per app.
+        let appsWithDownloads = Set(try FileSystem.contentsOfDirectory("\(configuration.cacheDirectory)/downloads"))
         var apps: [AppID: AppRecord] = [:]
         for name in try FileSystem.contentsOfDirectory(layout.appsDirectory) {
             guard let app = try? AppID(name) else {
                 if !FileSystem.isTemporaryName(name) { logger.warning("ignoring \(layout.appsDirectory)/\(name): not an app id") }
                 continue
             }
-            apps[app] = try loadApp(app)
+            apps[app] = try loadApp(app, hasDownloads: appsWithDownloads.contains(name))
         }
         return Loaded(repository: repository, index: index, apps: apps)
     }
@@ -71,7 +74,7 @@ struct StateLoader {
         }
     }
 
-    private func loadApp(_ app: AppID) throws -> AppRecord {
+    private func loadApp(_ app: AppID, hasDownloads: Bool) throws -> AppRecord {
         let stager = Stager(layout: layout, limits: configuration.limits.extraction)
         try stager.cleanUp(app: app)
         var persisted: PersistedAppState
@@ -118,7 +121,7 @@ struct StateLoader {
             if let version = try? Version(name) { try stager.moveToTrash(app: app, version: version) }
         }
         try stager.emptyTrash(app: app)
-        try PackageDownloader.tidy(cacheDirectory: configuration.cacheDirectory, app: app, unpacked: keep)
+        if hasDownloads { try PackageDownloader.tidy(cacheDirectory: configuration.cacheDirectory, app: app, unpacked: keep) }
         if persisted != original {
             try StateFile.save(persisted, to: layout.appState(app))
         }
