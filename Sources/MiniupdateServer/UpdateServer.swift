@@ -13,7 +13,15 @@ import Synchronization
 /// The daemon's socket front end: accepts clients on a Unix socket and serves protocol v1
 /// over the engine. It only translates; every decision is the engine's.
 public final class UpdateServer: Sendable {
-    public typealias Listener = NIOAsyncChannel<NIOAsyncChannel<ByteBuffer, ByteBuffer>, Never>
+    public typealias Listener = NIOAsyncChannel<AcceptedClient, Never>
+
+    /// A client connection as accepted: its channel, and its credentials read at accept
+    /// time, while the socket is surely open (a client may send a request and close at
+    /// once; its credentials must still be known when the request is authorized).
+    public struct AcceptedClient: Sendable {
+        let channel: NIOAsyncChannel<ByteBuffer, ByteBuffer>
+        let peer: PeerCredentials?
+    }
 
     let engine: UpdateEngine
     let options: ServerOptions
@@ -54,15 +62,16 @@ public final class UpdateServer: Sendable {
             .bind(descriptor, cleanupExistingSocketFile: false, childChannelInitializer: childInitializer)
     }
 
-    private var childInitializer: @Sendable (any Channel) -> EventLoopFuture<NIOAsyncChannel<ByteBuffer, ByteBuffer>> {
+    private var childInitializer: @Sendable (any Channel) -> EventLoopFuture<AcceptedClient> {
         let maximumLineLength = options.maximumLineLength
         return { channel in
-            channel.eventLoop.makeCompletedFuture {
+            PeerCredentials.of(channel).flatMapThrowing { peer in
                 try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(LineFrameDecoder(maximumLength: maximumLineLength)))
-                return try NIOAsyncChannel<ByteBuffer, ByteBuffer>(
+                let asyncChannel = try NIOAsyncChannel<ByteBuffer, ByteBuffer>(
                     wrappingChannelSynchronously: channel,
                     configuration: .init(isOutboundHalfClosureEnabled: true)
                 )
+                return AcceptedClient(channel: asyncChannel, peer: peer)
             }
         }
     }
@@ -92,10 +101,10 @@ public final class UpdateServer: Sendable {
         }
     }
 
-    private func handle(_ asyncChannel: NIOAsyncChannel<ByteBuffer, ByteBuffer>) async {
+    private func handle(_ accepted: AcceptedClient) async {
+        let asyncChannel = accepted.channel
         let id = nextConnectionID.wrappingAdd(1, ordering: .relaxed).newValue
-        let peer = await PeerCredentials.of(asyncChannel.channel)
-        let connection = ClientConnection(id: id, channel: asyncChannel.channel, peer: peer, maximumPendingBytes: options.maximumPendingBytes, logger: logger)
+        let connection = ClientConnection(id: id, channel: asyncChannel.channel, peer: accepted.peer, maximumPendingBytes: options.maximumPendingBytes, logger: logger)
         guard hub.connectionCount < options.maximumConnections else {
             logger.warning("refusing a client: \(options.maximumConnections) connections already")
             connection.close()

@@ -98,7 +98,7 @@ import Testing
             }
         }
         _ = try await daemon.waitForExit()
-        #expect(daemon.wasKilled, "the daemon never reached \(point): \(daemon.logText)")
+        #expect(daemon.wasKilled, "the daemon never reached \(point): \(daemon.logText.suffix(3000))")
         let partial = lab.partialDownload(of: Self.alpha)
         lab.http.clearLog()
         let stopped = lab.violationsWhileStopped()

@@ -127,6 +127,30 @@ extension ServerHarness {
 @Suite(.serialized) struct DaemonProcessTests {
     static let app = "com.example.weather"
 
+    /// Credentials are read when the connection is accepted: a client that sends
+    /// `applyUpdate` and closes at once is still known, so its request is authorized (it
+    /// was refused as "an unidentified peer" when they were read later, after the close).
+    @Test func aClientThatSendsAndClosesAtOnceIsStillAuthorized() async throws {
+        let harness = try await ServerHarness.make()
+        try harness.repo.publish(Self.app, "1.0.0")
+        let daemon = try await DaemonProcess.start(harness)
+        defer { daemon.signal(SIGKILL) }
+        let socket = harness.socketPath
+        _ = try await ctl(["install", Self.app], socket: socket)
+        let current = harness.state.sub("state/apps/\(Self.app)/current")
+        for round in 1...20 {
+            try harness.repo.publish(Self.app, "1.0.\(round)")
+            _ = try await ctl(["check", Self.app], socket: socket)
+            try await waitUntil { (try? await ctl(["status", "--json"], socket: socket))?.1.contains("\"stagedVersion\" : \"1.0.\(round)\"") ?? false }
+            let fd = try await connectUnix(socket)
+            _ = sendNow(fd, Array(#"{"jsonrpc":"2.0","id":1,"method":"applyUpdate","params":{"app":"\#(Self.app)"}}"#.utf8) + [0x0a])
+            close(fd)
+            try await waitUntil { (try? FileManager.default.destinationOfSymbolicLink(atPath: current)) == "versions/1.0.\(round)" }
+        }
+        #expect(!daemon.logText.contains("unidentified peer"))
+        await harness.remove()
+    }
+
     @Test func miniupdatectlCommandsWork() async throws {
         let harness = try await ServerHarness.make()
         try harness.repo.publish(Self.app, "1.0.0")
