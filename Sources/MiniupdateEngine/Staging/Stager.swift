@@ -83,11 +83,12 @@ struct Stager: Sendable {
     }
 
     /// Removes leftovers of interrupted work: staging trees, trash, temporary links.
+    /// One listing of the app's directory decides what to remove: at start-up, with
+    /// thousands of apps, most have nothing to clean.
     func cleanUp(app: AppID) throws {
-        try FileSystem.removeTree(layout.stagingDirectory(app))
-        try FileSystem.removeTree(layout.trashDirectory(app))
         let directory = layout.appDirectory(app)
-        for name in try FileSystem.contentsOfDirectory(directory) where FileSystem.isTemporaryName(name) {
+        for name in try FileSystem.contentsOfDirectory(directory)
+        where name == "staging" || name == "trash" || FileSystem.isTemporaryName(name) {
             try FileSystem.removeTree("\(directory)/\(name)")
         }
     }

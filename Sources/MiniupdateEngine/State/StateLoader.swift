@@ -117,10 +117,14 @@ struct StateLoader {
                 .max()
         }
         let keep = Set([persisted.installed, persisted.previous, persisted.staged].compactMap { $0?.text })
+        var trashed = false
         for name in present where !keep.contains(name) {
-            if let version = try? Version(name) { try stager.moveToTrash(app: app, version: version) }
+            if let version = try? Version(name) {
+                try stager.moveToTrash(app: app, version: version)
+                trashed = true
+            }
         }
-        try stager.emptyTrash(app: app)
+        if trashed { try stager.emptyTrash(app: app) }
         if hasDownloads { try PackageDownloader.tidy(cacheDirectory: configuration.cacheDirectory, app: app, unpacked: keep) }
         if persisted != original {
             try StateFile.save(persisted, to: layout.appState(app))
