@@ -77,8 +77,9 @@ struct RequestDispatcher: Sendable {
         switch request.method {
         case Method.subscribe:
             let app = try appID(try params(AppParams.self, request).app)
-            let subscriptions = connection.subscriptions.withLock { $0 }
-            guard subscriptions.count < options.maximumSubscriptionsPerConnection || subscriptions.contains(app.rawValue) else {
+            // Decided under the lock, without copying the connection's subscriptions.
+            let limit = options.maximumSubscriptionsPerConnection
+            guard connection.subscriptions.withLock({ $0.count < limit || $0.contains(app.rawValue) }) else {
                 throw RPCError(reason: "too-many-subscriptions", message: "a connection may subscribe to at most \(options.maximumSubscriptionsPerConnection) apps")
             }
             var status: AppStatus?
