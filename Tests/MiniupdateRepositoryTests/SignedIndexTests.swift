@@ -121,6 +121,18 @@ import Testing
         #expect(error?.code == .indexMalformed)
     }
 
+    /// The duplicate-key scan of an index with 10,000 apps (it was quadratic in the keys of
+    /// one object), with escapes in keys and values.
+    @Test func findsADuplicateAmongTenThousandKeys() throws {
+        var body = "{" + (0..<10_000).map { #""app\#($0)":{"v":"\u0041\n"}"# }.joined(separator: ",")
+        try StrictJSON.validate(Array((body + "}").utf8))
+        body += #","app\u0030":{}}"#
+        let error = #expect(throws: UpdateError.self) { try StrictJSON.validate(Array(body.utf8)) }
+        #expect(error?.message.contains(#"duplicate key "app0""#) == true)
+        let badValueEscape = #"{"a":"\u12x4"}"#
+        #expect(throws: UpdateError.self) { try StrictJSON.validate(Array(badValueEscape.utf8)) }
+    }
+
     @Test(arguments: [
         "", "miniupdate-index-v1\n\n{}", "other-magic\nsignature ed25519 0011223344556677 AAAA\n\n{}",
         "miniupdate-index-v1\nsignature ed25519 0011 AAAA\n\n{}", "miniupdate-index-v1\nsignature rsa 0011223344556677 AAAA\n\n{}",

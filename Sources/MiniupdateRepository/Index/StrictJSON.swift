@@ -49,18 +49,38 @@ package enum StrictJSON {
                     expectingKey = stack.last.map { $0 != nil } ?? false
                     position += 1
                 case UInt8(ascii: "\""):
-                    let string = try readString()
-                    if expectingKey, let keys = stack.last, var seen = keys {
-                        guard seen.insert(string).inserted else {
-                            throw fail("duplicate key \(String(reflecting: String(decoding: string.prefix(64), as: UTF8.self)))")
-                        }
-                        stack[stack.count - 1] = seen
-                        expectingKey = false
+                    guard expectingKey, stack.last! != nil else {
+                        try skipString()
+                        continue
                     }
+                    let key = try readString()
+                    // Inserted in place: a copy of the set per key made a 10,000-key
+                    // object quadratic.
+                    guard stack[stack.count - 1]!.insert(key).inserted else {
+                        throw fail("duplicate key \(String(reflecting: String(decoding: key.prefix(64), as: UTF8.self)))")
+                    }
+                    expectingKey = false
                 default:
                     position += 1
                 }
             }
+        }
+
+        /// Passes a string that is not a key, starting at its opening quote, checking its
+        /// escapes as ``readString()`` does but keeping nothing.
+        mutating func skipString() throws {
+            position += 1
+            while position < bytes.count {
+                let byte = bytes[position]
+                position += 1
+                if byte == UInt8(ascii: "\"") { return }
+                guard byte == UInt8(ascii: "\\") else { continue }
+                guard position < bytes.count else { break }
+                let escaped = bytes[position]
+                position += 1
+                if escaped == UInt8(ascii: "u") { _ = try readHex4() }
+            }
+            throw fail("unterminated string")
         }
 
         /// Reads a string starting at its opening quote and returns its unescaped bytes.
