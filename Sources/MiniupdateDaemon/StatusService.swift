@@ -32,15 +32,19 @@ struct StatusService: Service, CustomStringConvertible {
             await withDiscardingTaskGroup { group in
                 group.addTask {
                     var lastProgress = ContinuousClock.now - .seconds(1)
-                    for await event in events {
-                        if case .progress(let version, let bytes, let total) = event.kind {
+                    for await batch in events.batches {
+                        var changed = false
+                        for event in batch {
+                            guard case .progress(let version, let bytes, let total) = event.kind else {
+                                changed = true
+                                continue
+                            }
                             // Progress arrives up to 4 times a second per app; once a second is plenty here.
                             guard ContinuousClock.now - lastProgress >= .seconds(1) else { continue }
                             lastProgress = ContinuousClock.now
                             notifier.status("Downloading \(event.app) \(version) (\(total > 0 ? bytes * 100 / total : 0)%)")
-                            continue
                         }
-                        markStale.yield()
+                        if changed { markStale.yield() }
                     }
                     markStale.finish()
                 }

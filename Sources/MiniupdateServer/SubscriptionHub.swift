@@ -111,69 +111,75 @@ final class SubscriptionHub: Sendable {
         return lines
     }
 
-    /// Turns an engine event into its notification, records it for replays, and sends it
-    /// to the app's subscribers.
-    func publish(_ event: EngineEvent) {
+    /// Turns engine events into notifications, records them for replays, and sends each to
+    /// its app's subscribers: one lock and one task per event loop for the whole batch, and
+    /// no encoding for an app nobody listens to.
+    func publish(_ events: [EngineEvent]) {
+        state.withLock { state in
+            var outbox = Outbox()
+            for event in events {
+                let (line, update) = Self.notification(for: event)
+                Self.deliver(line, to: event.app.rawValue, updating: update, state: &state, outbox: &outbox)
+            }
+            outbox.send()
+        }
+    }
+
+    /// An event's notification line (encoded only when asked for) and its effect on the
+    /// app's replay.
+    private static func notification(for event: EngineEvent) -> (line: () -> [UInt8], update: (inout Replay) -> Void) {
         let app = event.app.rawValue
-        let line: [UInt8]
-        var update: (inout Replay) -> Void = { _ in }
         switch event.kind {
         case .checked(let hasUpdate, let version):
             let params = CheckForUpdateEvent(app: app, hasUpdate: hasUpdate, version: version?.text)
-            line = encodeLine(RPCNotification(method: Notification.onCheckForUpdate, params: params))
-            update = { replay in
+            return ({ encodeLine(RPCNotification(method: Notification.onCheckForUpdate, params: params)) }, { replay in
                 replay.checked = params
                 if !hasUpdate, case .failed? = replay.outcome { replay.outcome = nil }
-            }
+            })
         case .progress(let version, let bytes, let total):
-            line = encodeLine(RPCNotification(method: Notification.onDownloadProgress, params: DownloadProgressEvent(app: app, version: version.text, bytes: bytes, total: total)))
+            let params = DownloadProgressEvent(app: app, version: version.text, bytes: bytes, total: total)
+            return ({ encodeLine(RPCNotification(method: Notification.onDownloadProgress, params: params)) }, { _ in })
         case .ready(let version):
-            line = encodeLine(RPCNotification(method: Notification.onUpdateReady, params: UpdateReadyEvent(app: app, version: version.text)))
-            update = { $0.outcome = .ready(version: version.text) }
+            return ({ encodeLine(RPCNotification(method: Notification.onUpdateReady, params: UpdateReadyEvent(app: app, version: version.text))) }, {
+                $0.outcome = .ready(version: version.text)
+            })
         case .failed(let version, let error):
             let params = UpdateFailedEvent(app: app, version: version?.text, error: ErrorPayload(error))
-            line = encodeLine(RPCNotification(method: Notification.onUpdateFailed, params: params))
-            update = { replay in
+            return ({ encodeLine(RPCNotification(method: Notification.onUpdateFailed, params: params)) }, { replay in
                 // A staged update stays ready whatever a later attempt does.
                 if case .ready? = replay.outcome { return }
                 replay.outcome = .failed(params)
-            }
+            })
         case .applied(let version, let previous):
-            line = encodeLine(RPCNotification(method: Notification.onUpdateApplied, params: UpdateAppliedEvent(app: app, version: version.text, previousVersion: previous?.text)))
-            update = Self.afterSwitch(app)
+            let params = UpdateAppliedEvent(app: app, version: version.text, previousVersion: previous?.text)
+            return ({ encodeLine(RPCNotification(method: Notification.onUpdateApplied, params: params)) }, afterSwitch)
         case .rolledBack(let version, let from):
-            line = encodeLine(RPCNotification(method: Notification.onUpdateApplied, params: UpdateAppliedEvent(app: app, version: version.text, previousVersion: from.text)))
-            update = Self.afterSwitch(app)
+            let params = UpdateAppliedEvent(app: app, version: version.text, previousVersion: from.text)
+            return ({ encodeLine(RPCNotification(method: Notification.onUpdateApplied, params: params)) }, afterSwitch)
         }
-        send(line, to: app, updating: update)
     }
 
-    private static func afterSwitch(_: String) -> (inout Replay) -> Void {
-        { replay in
-            // An apply is not a check: the next check's outcome is what late listeners get.
-            replay.outcome = nil
-            replay.simulatedReady = nil
-            replay.checked = nil
-        }
+    private static func afterSwitch(_ replay: inout Replay) {
+        // An apply is not a check: the next check's outcome is what late listeners get.
+        replay.outcome = nil
+        replay.simulatedReady = nil
+        replay.checked = nil
     }
 
     /// Sends `line` to `app`'s subscribers, after applying `update` to its replay, atomically.
     func send(_ line: [UInt8], to app: String, updating update: (inout Replay) -> Void = { _ in }) {
         state.withLock { state in
-            state.sequence[app, default: 0] += 1
-            update(&state.replay[app, default: Replay()])
-            guard let subscribers = state.subscribers[app], !subscribers.isEmpty else { return }
-            let buffer = ByteBuffer(bytes: line)
-            // One task per event loop, not one per client: each loop then writes the same
-            // buffer to all of its clients in one go.
-            var byLoop: [ObjectIdentifier: (loop: any EventLoop, connections: [ClientConnection])] = [:]
-            for connection in subscribers.values {
-                byLoop[ObjectIdentifier(connection.eventLoop), default: (connection.eventLoop, [])].connections.append(connection)
-            }
-            for (loop, connections) in byLoop.values {
-                loop.execute { for connection in connections { connection.sendOnLoop(buffer) } }
-            }
+            var outbox = Outbox()
+            Self.deliver({ line }, to: app, updating: update, state: &state, outbox: &outbox)
+            outbox.send()
         }
+    }
+
+    private static func deliver(_ line: () -> [UInt8], to app: String, updating update: (inout Replay) -> Void, state: inout State, outbox: inout Outbox) {
+        state.sequence[app, default: 0] += 1
+        update(&state.replay[app, default: Replay()])
+        guard let subscribers = state.subscribers[app], !subscribers.isEmpty else { return }
+        outbox.add(ByteBuffer(bytes: line()), to: subscribers.values)
     }
 
     /// Marks a simulated update ready (or clears it), without touching the replay the
@@ -201,5 +207,27 @@ final class SubscriptionHub: Sendable {
 extension ErrorPayload {
     init(_ error: UpdateError) {
         self.init(code: RPCErrorCode.number(forReason: error.code.rawValue), reason: error.code.rawValue, message: error.message)
+    }
+}
+
+/// Messages gathered under the hub's lock, handed to each event loop as one task that
+/// writes them to all of that loop's clients in one go (not one task per client).
+struct Outbox {
+    private var byLoop: [ObjectIdentifier: (loop: any EventLoop, messages: [(ClientConnection, ByteBuffer)])] = [:]
+
+    mutating func add(_ buffer: ByteBuffer, to connections: some Sequence<ClientConnection>) {
+        for connection in connections {
+            byLoop[ObjectIdentifier(connection.eventLoop), default: (connection.eventLoop, [])].messages.append((connection, buffer))
+        }
+    }
+
+    /// Call once, under the lock that ordered the messages, so every client gets them in
+    /// that order.
+    func send() {
+        for (loop, messages) in byLoop.values {
+            loop.execute {
+                for (connection, buffer) in messages { connection.sendOnLoop(buffer) }
+            }
+        }
     }
 }

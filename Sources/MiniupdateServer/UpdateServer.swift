@@ -29,7 +29,7 @@ public final class UpdateServer: Sendable {
     let hub = SubscriptionHub()
     let dispatcher: RequestDispatcher
     /// Subscribed at once, so no event between start-up and ``forwardEvents()`` is lost.
-    private let engineEvents: AsyncStream<EngineEvent>
+    private let engineEvents: EngineEvents
     private let nextConnectionID = Atomic<UInt64>(0)
 
     public init(engine: UpdateEngine, options: ServerOptions = ServerOptions(), daemonVersion: String, logger: Logger) {
@@ -96,8 +96,8 @@ public final class UpdateServer: Sendable {
 
     /// Delivers engine events to subscribers until the engine stops.
     public func forwardEvents() async {
-        for await event in engineEvents {
-            hub.publish(event)
+        for await batch in engineEvents.batches {
+            hub.publish(batch)
         }
     }
 

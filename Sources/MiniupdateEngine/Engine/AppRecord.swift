@@ -18,6 +18,35 @@ struct AppRecord: Sendable {
     var isDevelopment: Bool { persisted.development }
     var isInstalled: Bool { persisted.installed != nil || persisted.development }
 
+    /// The version of the repository's release this app should be offered, if any: newer
+    /// than the installed version, and newer than a version an admin rolled back from.
+    func offeredUpdate(in index: RepositoryIndex) -> Version? {
+        guard !isDevelopment, let installed, let offered = index.apps[app]?.version else { return nil }
+        guard installed < offered else { return nil }
+        if let heldBack = persisted.heldBack, !(heldBack < offered) { return nil }
+        return offered
+    }
+
+    /// Marks a check as started, unless the app is busy downloading.
+    mutating func beginCheck() {
+        if phase == .idle { phase = .checking }
+    }
+
+    /// Records a check against `index` made at `now`: what is on offer, and the check's
+    /// outcome. Returns the outcome and whether an earlier error was cleared by it (the
+    /// state file must then be saved).
+    mutating func recordCheck(against index: RepositoryIndex, now: Int64) -> (result: CheckResult, clearedError: Bool) {
+        let offered = offeredUpdate(in: index)
+        let result = CheckResult(hasUpdate: offered != nil, version: offered)
+        persisted.lastCheck = now
+        lastCheckResult = result
+        available = offered
+        if phase == .checking { phase = .idle }
+        guard offered == nil, persisted.lastError != nil else { return (result, false) }
+        persisted.lastError = nil
+        return (result, true)
+    }
+
     func status(progress: DownloadProgress?, repositoryError: UpdateError?) -> AppStatus {
         let state: AppState
         if persisted.development {

@@ -9,7 +9,7 @@ extension UpdateEngine {
     public func check(_ app: AppID) async throws -> CheckResult {
         let record = try requireApp(app)
         if record.isDevelopment { return reportDevelopment(app) }
-        if apps[app]?.phase == .idle { apps[app]?.phase = .checking }
+        apps[app]?.beginCheck()
         let index: RepositoryIndex
         do {
             index = try await refreshIndex()
@@ -17,20 +17,22 @@ extension UpdateEngine {
             failCheck(of: [app], error)
             throw error
         }
-        return evaluate(app, against: index)
+        return evaluate(app, against: index, now: Self.now())
     }
 
     /// Checks every installed app with one index fetch.
     @discardableResult
     public func checkAll() async throws -> [AppID: CheckResult] {
-        let installed = apps.values.filter(\.isInstalled).map(\.app)
         var results: [AppID: CheckResult] = [:]
-        let versioned = installed.filter { apps[$0]?.isDevelopment == false }
-        for app in installed where apps[app]?.isDevelopment == true {
-            results[app] = reportDevelopment(app)
+        var versioned: [AppID] = [], development: [AppID] = []
+        for (app, record) in apps where record.isInstalled {
+            if record.isDevelopment { development.append(app) } else { versioned.append(app) }
+        }
+        batchingEvents {
+            for app in development { results[app] = reportDevelopment(app) }
         }
         guard !versioned.isEmpty else { return results }
-        for app in versioned where apps[app]?.phase == .idle { apps[app]?.phase = .checking }
+        for app in versioned { apps[app]?.beginCheck() }
         let index: RepositoryIndex
         do {
             index = try await refreshIndex()
@@ -38,8 +40,12 @@ extension UpdateEngine {
             failCheck(of: versioned, error)
             throw error
         }
-        for app in versioned.sorted() where apps[app] != nil {
-            results[app] = evaluate(app, against: index)
+        results.reserveCapacity(versioned.count + development.count)
+        let now = Self.now()
+        batchingEvents {
+            for app in versioned.sorted() {
+                results[app] = evaluate(app, against: index, now: now)
+            }
         }
         return results
     }
@@ -53,31 +59,26 @@ extension UpdateEngine {
 
     private func failCheck(of apps: [AppID], _ error: any Error) {
         let failure = UpdateError(wrapping: error)
-        for app in apps where self.apps[app] != nil {
-            if self.apps[app]?.phase == .checking { self.apps[app]?.phase = .idle }
-            emit(app, .failed(version: nil, error: failure))
+        batchingEvents {
+            for app in apps where self.apps[app] != nil {
+                if self.apps[app]?.phase == .checking { self.apps[app]?.phase = .idle }
+                emit(app, .failed(version: nil, error: failure))
+            }
         }
     }
 
     /// Compares one app with the index, announces the outcome and starts a download if needed.
-    func evaluate(_ app: AppID, against index: RepositoryIndex) -> CheckResult {
-        guard var record = apps[app] else { return CheckResult(hasUpdate: false, version: nil) }
-        let offered = Self.offeredUpdate(for: record, in: index)
-        let result = CheckResult(hasUpdate: offered != nil, version: offered)
-        record.persisted.lastCheck = Self.now()
-        record.lastCheckResult = result
-        record.available = offered
-        if record.phase == .checking { record.phase = .idle }
-        if offered == nil, record.persisted.lastError != nil {
-            record.persisted.lastError = nil
-            apps[app] = record
-            save(app)
-        } else {
-            apps[app] = record
+    func evaluate(_ app: AppID, against index: RepositoryIndex, now: Int64) -> CheckResult {
+        // Changed in place: copying each record out and back was a large part of a
+        // 10,000-app check.
+        guard let (result, clearedError) = apps[app]?.recordCheck(against: index, now: now) else {
+            return CheckResult(hasUpdate: false, version: nil)
         }
+        if clearedError { save(app) }
+        let offered = result.version
         emit(app, .checked(hasUpdate: result.hasUpdate, version: offered))
         if let offered, let release = index.apps[app] {
-            if record.persisted.staged == offered {
+            if apps[app]?.persisted.staged == offered {
                 emit(app, .ready(version: offered))
             } else {
                 _ = startDownload(app, release)

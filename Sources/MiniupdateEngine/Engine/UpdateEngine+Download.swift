@@ -119,7 +119,7 @@ final class ProgressReporter: Sendable {
         }
         guard due else { return }
         board.set(app, DownloadProgress(version: version, bytes: bytes, total: total))
-        broadcaster.emit(EngineEvent(app: app, kind: .progress(version: version, bytes: bytes, total: total)))
+        broadcaster.emit([EngineEvent(app: app, kind: .progress(version: version, bytes: bytes, total: total))])
     }
 }
 

@@ -43,6 +43,8 @@ public actor UpdateEngine {
     var apps: [AppID: AppRecord]
     var repositoryState: PersistedRepositoryState
     var currentIndex: RepositoryIndex?
+    /// Events of the step in progress, while ``batchingEvents(_:)`` runs.
+    var eventBatch: [EngineEvent]?
 
     private let jobs: AsyncStream<Job>
     private let jobSink: AsyncStream<Job>.Continuation
@@ -69,8 +71,9 @@ public actor UpdateEngine {
         self.repositoryState = loaded.repository
         self.currentIndex = loaded.index
         if let index = loaded.index {
-            for (app, record) in apps where !record.isDevelopment {
-                apps[app]?.available = Self.offeredUpdate(for: record, in: index)
+            for app in Array(apps.keys) {
+                let offered = apps[app]?.offeredUpdate(in: index)
+                apps[app]?.available = offered
             }
         }
     }
@@ -126,12 +129,31 @@ public actor UpdateEngine {
     }
 
     /// A stream of every event from now on. It ends when the engine stops.
-    public nonisolated func events() -> AsyncStream<EngineEvent> {
+    public nonisolated func events() -> EngineEvents {
         broadcaster.subscribe()
     }
 
     func emit(_ app: AppID, _ kind: EngineEvent.Kind) {
-        broadcaster.emit(EngineEvent(app: app, kind: kind))
+        let event = EngineEvent(app: app, kind: kind)
+        if eventBatch != nil {
+            eventBatch?.append(event)
+        } else {
+            broadcaster.emit([event])
+        }
+    }
+
+    /// Runs `body`, then hands every event it emitted to subscribers as one batch.
+    /// `body` does not suspend, so nothing else runs on the actor in between: no event of
+    /// another step (a download's progress) can come before these.
+    func batchingEvents<Result>(_ body: () throws -> Result) rethrows -> Result {
+        guard eventBatch == nil else { return try body() }
+        eventBatch = []
+        defer {
+            let batch = eventBatch ?? []
+            eventBatch = nil
+            broadcaster.emit(batch)
+        }
+        return try body()
     }
 
     static func now() -> Int64 { Int64(Date().timeIntervalSince1970) }
@@ -166,12 +188,4 @@ public actor UpdateEngine {
         return record
     }
 
-    /// The version of the repository's release that `record` should be offered, if any:
-    /// newer than the installed version, and newer than a version an admin rolled back from.
-    static func offeredUpdate(for record: AppRecord, in index: RepositoryIndex) -> Version? {
-        guard !record.isDevelopment, let installed = record.installed, let offered = index.apps[record.app]?.version else { return nil }
-        guard installed < offered else { return nil }
-        if let heldBack = record.persisted.heldBack, !(heldBack < offered) { return nil }
-        return offered
-    }
 }
