@@ -92,6 +92,7 @@ let package = Package(
             name: "MiniupdateDaemon",
             dependencies: [
                 "MiniupdateServer",
+                "CMiniupdateSystem",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ],

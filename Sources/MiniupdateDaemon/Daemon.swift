@@ -35,6 +35,7 @@ public struct Daemon: Sendable {
         var logger = self.logger
         logger.logLevel = configuration.logLevel
         OpenFileLimit.raise(toServe: configuration.server.maximumConnections, logger: logger)
+        MemoryPolicy.apply()
         let engine = try UpdateEngine(configuration: configuration.engine, logger: logger)
         let server = UpdateServer(engine: engine, options: configuration.server, daemonVersion: Self.version, logger: logger)
         let listener: UpdateServer.Listener

@@ -7,4 +7,8 @@
 /// when a staged tree of many files must be durable before its rename.
 int miniupdate_syncfs(int fd);
 
+/// mallopt(3) M_TRIM_THRESHOLD and M_MMAP_THRESHOLD, both set to `bytes`: fixing them
+/// turns off glibc's raising of both after large frees. Returns 0 if either failed.
+int miniupdate_fix_malloc_thresholds(int bytes);
+
 #endif
