@@ -23,6 +23,8 @@ final class ClientConnection: Sendable {
         var pendingBytes = 0
         var closing = false
         var lastWrite: EventLoopFuture<Void>?
+        /// Requests handed to the connection's task and not yet done with.
+        var requestsPending = 0
     }
 
     init(id: UInt64, channel: any Channel, peer: PeerCredentials?, maximumPendingBytes: Int, logger: Logger) {
@@ -72,6 +74,21 @@ final class ClientConnection: Sendable {
             self.loopState.value.pendingBytes -= size
             if thenClose { self.channel.close(promise: nil) }
         }
+    }
+
+    /// Counts a request handed to the connection's task; only on ``eventLoop``.
+    func requestForwardedOnLoop() {
+        loopState.value.requestsPending += 1
+    }
+
+    /// Whether a request handed to the task has not yet been answered (or, if slow,
+    /// started); only on ``eventLoop``.
+    var hasRequestsPendingOnLoop: Bool { loopState.value.requestsPending > 0 }
+
+    /// Marks the oldest forwarded request as done with: answered, or started if it runs
+    /// beside later ones. Any response it sent is queued before this takes effect.
+    func requestDone() {
+        channel.eventLoop.execute { self.loopState.value.requestsPending -= 1 }
     }
 
     /// Completes when everything queued so far has been written (or failed).

@@ -9,6 +9,7 @@ import MiniupdateRepository
 struct RequestDispatcher: Sendable {
     let engine: UpdateEngine
     let hub: SubscriptionHub
+    let statusCache: StatusCache
     let options: ServerOptions
     let daemonVersion: String
     let logger: Logger
@@ -126,7 +127,10 @@ struct RequestDispatcher: Sendable {
             let app = try appID(try params(AppParams.self, request).app)
             return respond(ApplyResultPayload(try await engine.rollback(app)))
         case Method.status:
-            return respond(await statusResult())
+            let (result, generation, clients) = await statusResult()
+            let encoded = Array(encodeLine(result).dropLast())
+            statusCache.store(encoded, generation: generation, clients: clients)
+            return Array(StatusCache.response(to: id, result: encoded).readableBytesView)
         case Method.simulate:
             let simulate = try params(SimulateParams.self, request)
             let app = try appID(simulate.app)
@@ -178,7 +182,9 @@ struct RequestDispatcher: Sendable {
         return Int64(Date().timeIntervalSince1970) - lastCheck >= options.checkInterval.components.seconds
     }
 
-    func statusResult() async -> StatusResult {
+    /// The status, with the engine's generation and the client count it was computed from.
+    func statusResult() async -> (StatusResult, generation: UInt64, clients: Int) {
+        let clients = hub.connectionCount
         let status = await engine.status()
         let apps = status.apps.map(AppStatusPayload.init)
         let counts = DaemonStatusPayload.Counts(
@@ -186,12 +192,13 @@ struct RequestDispatcher: Sendable {
             updatesReady: status.apps.filter { $0.stagedVersion != nil }.count,
             downloading: status.apps.filter { $0.state == .downloading }.count,
             failed: status.apps.filter { $0.state == .failed }.count,
-            clients: hub.connectionCount
+            clients: clients
         )
-        return StatusResult(daemon: DaemonStatusPayload(
+        let result = StatusResult(daemon: DaemonStatusPayload(
             version: daemonVersion, repository: status.repository, serial: status.serial, indexExpires: status.indexExpires,
             lastCheck: status.lastCheck, lastError: status.lastError.map(ErrorPayload.init), counts: counts
         ), apps: apps)
+        return (result, status.generation, clients)
     }
 
     /// Sends `app`'s subscribers the events of a made-up update, touching neither the

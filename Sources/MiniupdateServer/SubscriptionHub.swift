@@ -39,8 +39,13 @@ final class SubscriptionHub: Sendable {
 
     var connectionCount: Int { state.withLock { $0.connections.count } }
 
-    func register(_ connection: ClientConnection) {
-        state.withLock { $0.connections[connection.id] = connection }
+    /// Registers `connection` unless `limit` connections are registered already.
+    func admit(_ connection: ClientConnection, limit: Int) -> Bool {
+        state.withLock { state in
+            guard state.connections.count < limit else { return false }
+            state.connections[connection.id] = connection
+            return true
+        }
     }
 
     func remove(_ connection: ClientConnection) {

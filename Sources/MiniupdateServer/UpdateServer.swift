@@ -19,8 +19,10 @@ public final class UpdateServer: Sendable {
     /// time, while the socket is surely open (a client may send a request and close at
     /// once; its credentials must still be known when the request is authorized).
     public struct AcceptedClient: Sendable {
-        let channel: NIOAsyncChannel<ByteBuffer, ByteBuffer>
-        let peer: PeerCredentials?
+        let channel: NIOAsyncChannel<RequestLineHandler.ParsedLine, ByteBuffer>
+        let connection: ClientConnection
+        /// False when ``ServerOptions/maximumConnections`` clients were already connected.
+        let admitted: Bool
     }
 
     let engine: UpdateEngine
@@ -36,7 +38,10 @@ public final class UpdateServer: Sendable {
         self.engine = engine
         self.options = options
         self.logger = logger
-        self.dispatcher = RequestDispatcher(engine: engine, hub: hub, options: options, daemonVersion: daemonVersion, logger: logger, accessPolicy: AccessPolicyBox(options.accessPolicy))
+        self.dispatcher = RequestDispatcher(
+            engine: engine, hub: hub, statusCache: StatusCache(), options: options, daemonVersion: daemonVersion,
+            logger: logger, accessPolicy: AccessPolicyBox(options.accessPolicy)
+        )
         self.engineEvents = engine.events()
     }
 
@@ -63,15 +68,22 @@ public final class UpdateServer: Sendable {
     }
 
     private var childInitializer: @Sendable (any Channel) -> EventLoopFuture<AcceptedClient> {
-        let maximumLineLength = options.maximumLineLength
-        return { channel in
+        { channel in
             PeerCredentials.of(channel).flatMapThrowing { peer in
-                try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(LineFrameDecoder(maximumLength: maximumLineLength)))
-                let asyncChannel = try NIOAsyncChannel<ByteBuffer, ByteBuffer>(
+                let id = self.nextConnectionID.wrappingAdd(1, ordering: .relaxed).newValue
+                let connection = ClientConnection(id: id, channel: channel, peer: peer, maximumPendingBytes: self.options.maximumPendingBytes, logger: self.logger)
+                // Admitted before any of its lines is read: a client over the limit is never
+                // served, not even from the status cache.
+                let admitted = self.hub.admit(connection, limit: self.options.maximumConnections)
+                try channel.pipeline.syncOperations.addHandlers(
+                    ByteToMessageHandler(LineFrameDecoder(maximumLength: self.options.maximumLineLength)),
+                    RequestLineHandler(connection: connection, dispatcher: self.dispatcher, admitted: admitted)
+                )
+                let asyncChannel = try NIOAsyncChannel<RequestLineHandler.ParsedLine, ByteBuffer>(
                     wrappingChannelSynchronously: channel,
                     configuration: .init(isOutboundHalfClosureEnabled: true)
                 )
-                return AcceptedClient(channel: asyncChannel, peer: peer)
+                return AcceptedClient(channel: asyncChannel, connection: connection, admitted: admitted)
             }
         }
     }
@@ -103,14 +115,13 @@ public final class UpdateServer: Sendable {
 
     private func handle(_ accepted: AcceptedClient) async {
         let asyncChannel = accepted.channel
-        let id = nextConnectionID.wrappingAdd(1, ordering: .relaxed).newValue
-        let connection = ClientConnection(id: id, channel: asyncChannel.channel, peer: accepted.peer, maximumPendingBytes: options.maximumPendingBytes, logger: logger)
-        guard hub.connectionCount < options.maximumConnections else {
+        let connection = accepted.connection
+        let id = connection.id
+        guard accepted.admitted else {
             logger.warning("refusing a client: \(options.maximumConnections) connections already")
             connection.close()
             return
         }
-        hub.register(connection)
         defer { hub.remove(connection) }
         let inFlight = RequestCounter()
         do {
@@ -118,7 +129,8 @@ public final class UpdateServer: Sendable {
                 await withDiscardingTaskGroup { group in
                     do {
                         for try await line in inbound {
-                            await process(Array(line.readableBytesView), connection: connection, inFlight: inFlight, group: &group)
+                            await process(line, connection: connection, inFlight: inFlight, group: &group)
+                            connection.requestDone()
                         }
                     } catch is LineFrameDecoder.LineTooLongError {
                         let error = RPCError(code: RPCErrorCode.invalidRequest, message: "request line longer than \(options.maximumLineLength) bytes")
@@ -137,14 +149,11 @@ public final class UpdateServer: Sendable {
         }
     }
 
-    private func process(_ line: [UInt8], connection: ClientConnection, inFlight: RequestCounter, group: inout DiscardingTaskGroup) async {
-        guard !line.isEmpty, !line.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0d }) else { return }
-        switch dispatcher.parse(line) {
-        case nil:
-            return
-        case .failure(let response)?:
+    private func process(_ line: RequestLineHandler.ParsedLine, connection: ClientConnection, inFlight: RequestCounter, group: inout DiscardingTaskGroup) async {
+        switch line {
+        case .failure(let response):
             connection.send(ByteBuffer(bytes: encodeLine(response)))
-        case .success(let request)?:
+        case .success(let request):
             if request.isSlow {
                 guard inFlight.count.wrappingAdd(1, ordering: .relaxed).newValue <= options.maximumRequestsInFlight else {
                     inFlight.count.wrappingSubtract(1, ordering: .relaxed)

@@ -53,6 +53,6 @@ struct BenchCommand: AsyncParsableCommand {
         }
         print()
         print(Row.table(rows))
-        print("\n\(rows.filter(\.met).count) of \(rows.filter { !$0.target.isEmpty }.count) targets met; \(Int((ContinuousClock.now - started).components.seconds)) s")
+        print("\n\(rows.filter { $0.met && !$0.target.isEmpty }.count) of \(rows.filter { !$0.target.isEmpty }.count) targets met; \(Int((ContinuousClock.now - started).components.seconds)) s")
     }
 }

@@ -15,7 +15,7 @@ struct Row: Sendable {
             baseline: baseline.map { "\(formatMicroseconds($0.1)) (\($0.0))" } ?? "—",
             ratio: baseline.map { String(format: "%.2f×", ours / $0.1) } ?? "—",
             target: targetText ?? target.map { "≤ \(formatMicroseconds($0))" } ?? "",
-            met: target.map { ours <= $0 } ?? true
+            met: target.map { ours <= $0 } ?? false
         )
     }
 

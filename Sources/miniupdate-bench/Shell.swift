@@ -43,6 +43,11 @@ enum Shell {
         return (process.terminationStatus, out, err)
     }
 
+    /// Pins every thread of process `pid` to `cpu`.
+    static func pin(_ pid: Int32, cpu: Int) async throws {
+        try await output("taskset", ["--all-tasks", "--cpu-list", "--pid", "\(cpu)", "\(pid)"])
+    }
+
     /// Runs `command` and returns its output; a non-zero exit is an error.
     @discardableResult
     static func output(_ command: String, _ arguments: [String], environment: [String: String] = [:]) async throws -> String {

@@ -60,6 +60,8 @@ public struct AppStatus: Sendable, Equatable {
 
 /// The engine as a whole.
 public struct EngineStatus: Sendable, Equatable {
+    /// ``UpdateEngine/statusGeneration`` when this status was taken.
+    public var generation: UInt64
     public var repository: String
     /// The serial of the last accepted index.
     public var serial: UInt64?

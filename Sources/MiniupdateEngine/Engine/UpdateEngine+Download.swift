@@ -126,9 +126,22 @@ final class ProgressReporter: Sendable {
 /// The latest progress of each running download, for status requests.
 final class ProgressBoard: Sendable {
     private let state = Mutex<[AppID: DownloadProgress]>([:])
+    private let changes: ChangeCounter
 
-    func set(_ app: AppID, _ progress: DownloadProgress) { state.withLock { $0[app] = progress } }
-    func remove(_ app: AppID) { _ = state.withLock { $0.removeValue(forKey: app) } }
+    init(changes: ChangeCounter) {
+        self.changes = changes
+    }
+
+    func set(_ app: AppID, _ progress: DownloadProgress) {
+        state.withLock { $0[app] = progress }
+        changes.bump()
+    }
+
+    func remove(_ app: AppID) {
+        _ = state.withLock { $0.removeValue(forKey: app) }
+        changes.bump()
+    }
+
     func get(_ app: AppID) -> DownloadProgress? { state.withLock { $0[app] } }
     func snapshot() -> [AppID: DownloadProgress] { state.withLock { $0 } }
 }

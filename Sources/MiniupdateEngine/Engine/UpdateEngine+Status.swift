@@ -1,4 +1,5 @@
 import MiniupdateRepository
+import Synchronization
 
 extension UpdateEngine {
     /// The installed apps, development installs included, in id order.
@@ -14,9 +15,17 @@ extension UpdateEngine {
         return record.status(progress: progressBoard.get(app), repositoryError: repositoryState.lastError)
     }
 
+    /// A number that changes whenever anything ``status()`` reports may have changed, so a
+    /// front end can reuse a status it computed while the number stays the same. Read it
+    /// from any thread, without waiting for the actor.
+    public nonisolated var statusGeneration: UInt64 { changes.value }
+
     public func status() -> EngineStatus {
+        // Read first: a change made while this status is assembled then shows as a new number.
+        let generation = changes.value
         let progress = progressBoard.snapshot()
         return EngineStatus(
+            generation: generation,
             repository: transport.location,
             serial: repositoryState.accepted?.serial,
             indexExpires: currentIndex?.expires,
@@ -26,5 +35,16 @@ extension UpdateEngine {
                 $0.status(progress: progress[$0.app], repositoryError: repositoryState.lastError)
             }
         )
+    }
+}
+
+/// Counts changes; see ``UpdateEngine/statusGeneration``.
+final class ChangeCounter: Sendable {
+    private let count = Atomic<UInt64>(0)
+
+    var value: UInt64 { count.load(ordering: .acquiring) }
+
+    func bump() {
+        count.add(1, ordering: .releasing)
     }
 }

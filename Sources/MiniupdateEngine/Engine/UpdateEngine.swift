@@ -29,7 +29,7 @@ public actor UpdateEngine {
     var configuration: EngineConfiguration
     /// Bumped by every reconfiguration, so a fetch started before one can tell.
     var configurationGeneration = 0
-    var transport: any RepositoryTransport
+    var transport: any RepositoryTransport { didSet { changes.bump() } }
     /// Transports replaced by ``reconfigure(_:)``; downloads may still use them, so they
     /// are shut down when the engine stops.
     var retiredTransports: [any RepositoryTransport] = []
@@ -37,12 +37,15 @@ public actor UpdateEngine {
     var stager: Stager
     var downloader: PackageDownloader
     let broadcaster = EventBroadcaster()
-    let progressBoard = ProgressBoard()
+    /// Bumped by every change a status would show; see ``statusGeneration``.
+    let changes = ChangeCounter()
+    let progressBoard: ProgressBoard
     var downloadSlots: AsyncSemaphore
 
-    var apps: [AppID: AppRecord]
-    var repositoryState: PersistedRepositoryState
-    var currentIndex: RepositoryIndex?
+    // Each `didSet` ignores the old value, so the table is still changed in place.
+    var apps: [AppID: AppRecord] { didSet { changes.bump() } }
+    var repositoryState: PersistedRepositoryState { didSet { changes.bump() } }
+    var currentIndex: RepositoryIndex? { didSet { changes.bump() } }
     /// Events of the step in progress, while ``batchingEvents(_:)`` runs.
     var eventBatch: [EngineEvent]?
 
@@ -63,6 +66,7 @@ public actor UpdateEngine {
         self.verifier = IndexVerifier(trustedKeys: configuration.trustedKeys, maximumSize: configuration.limits.maximumIndexSize)
         self.stager = Stager(layout: layout, limits: configuration.limits.extraction)
         self.downloader = PackageDownloader(transport: self.transport, cacheDirectory: configuration.cacheDirectory)
+        self.progressBoard = ProgressBoard(changes: changes)
         self.downloadSlots = AsyncSemaphore(permits: configuration.limits.maximumConcurrentDownloads)
         (jobs, jobSink) = AsyncStream.makeStream(of: Job.self)
 
