@@ -5,9 +5,11 @@ import Synchronization
 /// One connected client, as the hub and the dispatcher see it: a place to send encoded
 /// messages without ever waiting for the client to read them.
 ///
-/// Every send is accounted on the channel's event loop; when the bytes waiting for the
-/// client exceed the bound, the client is disconnected rather than allowed to hold memory
-/// or slow anyone else.
+/// The bytes waiting for the client are counted by NIO against the channel's write-buffer
+/// high-water mark, set to ``maximumPendingBytes``: once past it the channel is no longer
+/// writable, and the next message disconnects the client rather than let it hold memory or
+/// slow anyone else. Writes carry no promise: a fan-out to thousands of clients allocates
+/// nothing per client but the shared buffer's reference.
 final class ClientConnection: Sendable {
     let id: UInt64
     let channel: any Channel
@@ -20,20 +22,21 @@ final class ClientConnection: Sendable {
     let subscriptions = Mutex<Set<String>>([])
 
     private struct LoopState {
-        var pendingBytes = 0
         var closing = false
-        var lastWrite: EventLoopFuture<Void>?
         /// Requests handed to the connection's task and not yet done with.
         var requestsPending = 0
     }
 
-    init(id: UInt64, channel: any Channel, peer: PeerCredentials?, maximumPendingBytes: Int, logger: Logger) {
+    /// Call on the channel's event loop, before it becomes active.
+    init(id: UInt64, channel: any Channel, peer: PeerCredentials?, maximumPendingBytes: Int, logger: Logger) throws {
         self.id = id
         self.peer = peer
         self.channel = channel
         self.maximumPendingBytes = maximumPendingBytes
         self.logger = logger
         self.loopState = NIOLoopBoundBox.makeBoxSendingValue(LoopState(), eventLoop: channel.eventLoop)
+        let mark = max(maximumPendingBytes, 2)
+        try channel.syncOptions?.setOption(.writeBufferWaterMark, value: .init(low: mark / 2, high: mark))
     }
 
     /// Queues `bytes` (one or more complete lines) for the client.
@@ -53,27 +56,22 @@ final class ClientConnection: Sendable {
     /// The event loop this connection's I/O runs on.
     var eventLoop: any EventLoop { channel.eventLoop }
 
-    /// Queues `bytes`; only on ``eventLoop``.
+    /// Queues `bytes`; only on ``eventLoop``. A message larger than the bound is still
+    /// delivered to a client that has nothing waiting.
     func sendOnLoop(_ bytes: ByteBuffer, thenClose: Bool = false) {
-        var state = loopState.value
-        guard !state.closing else { return }
-        let size = bytes.readableBytes
-        if state.pendingBytes > 0, state.pendingBytes + size > maximumPendingBytes {
-            logger.warning("disconnecting a client that does not read", metadata: ["client": "\(id)", "pending": "\(state.pendingBytes)"])
-            state.closing = true
-            loopState.value = state
+        guard !loopState.value.closing, channel.isActive else { return }
+        guard channel.isWritable else {
+            logger.warning("disconnecting a client that does not read", metadata: ["client": "\(id)", "limit": "\(maximumPendingBytes)"])
+            loopState.value.closing = true
             channel.close(promise: nil)
             return
         }
-        state.pendingBytes += size
-        let write = channel.writeAndFlush(bytes)
-        state.lastWrite = write
-        if thenClose { state.closing = true }
-        loopState.value = state
-        write.whenComplete { _ in
-            self.loopState.value.pendingBytes -= size
-            if thenClose { self.channel.close(promise: nil) }
+        guard thenClose else {
+            channel.writeAndFlush(bytes, promise: nil)
+            return
         }
+        loopState.value.closing = true
+        channel.writeAndFlush(bytes).whenComplete { _ in self.channel.close(promise: nil) }
     }
 
     /// Counts a request handed to the connection's task; only on ``eventLoop``.
@@ -91,12 +89,10 @@ final class ClientConnection: Sendable {
         channel.eventLoop.execute { self.loopState.value.requestsPending -= 1 }
     }
 
-    /// Completes when everything queued so far has been written (or failed).
+    /// Completes when everything queued so far has been written (or failed): writes
+    /// complete in order, so an empty one queued now completes after them.
     func flushed() async {
-        let future = channel.eventLoop.flatSubmit { () -> EventLoopFuture<Void> in
-            self.loopState.value.lastWrite?.flatMapErrorWithEventLoop { _, loop in loop.makeSucceededVoidFuture() }
-                ?? self.channel.eventLoop.makeSucceededVoidFuture()
-        }
+        let future = channel.eventLoop.flatSubmit { self.channel.writeAndFlush(ByteBuffer()) }
         try? await future.get()
     }
 

@@ -71,7 +71,7 @@ public final class UpdateServer: Sendable {
         { channel in
             PeerCredentials.of(channel).flatMapThrowing { peer in
                 let id = self.nextConnectionID.wrappingAdd(1, ordering: .relaxed).newValue
-                let connection = ClientConnection(id: id, channel: channel, peer: peer, maximumPendingBytes: self.options.maximumPendingBytes, logger: self.logger)
+                let connection = try ClientConnection(id: id, channel: channel, peer: peer, maximumPendingBytes: self.options.maximumPendingBytes, logger: self.logger)
                 // Admitted before any of its lines is read: a client over the limit is never
                 // served, not even from the status cache.
                 let admitted = self.hub.admit(connection, limit: self.options.maximumConnections)
