@@ -25,14 +25,21 @@ extension UpdateEngine {
     public func checkAll() async throws -> [AppID: CheckResult] {
         var results: [AppID: CheckResult] = [:]
         var versioned: [AppID] = [], development: [AppID] = []
-        for (app, record) in apps where record.isInstalled {
-            if record.isDevelopment { development.append(app) } else { versioned.append(app) }
+        // Records are large: reached in place through their slots, never copied out.
+        var slot = apps.startIndex
+        while slot != apps.endIndex {
+            if apps.values[slot].isDevelopment {
+                development.append(apps.keys[slot])
+            } else if apps.values[slot].isInstalled {
+                versioned.append(apps.keys[slot])
+                apps.values[slot].beginCheck()
+            }
+            apps.formIndex(after: &slot)
         }
         batchingEvents {
             for app in development { results[app] = reportDevelopment(app) }
         }
         guard !versioned.isEmpty else { return results }
-        for app in versioned { apps[app]?.beginCheck() }
         let index: RepositoryIndex
         do {
             index = try await refreshIndex()
@@ -71,14 +78,13 @@ extension UpdateEngine {
     func evaluate(_ app: AppID, against index: RepositoryIndex, now: Int64) -> CheckResult {
         // Changed in place: copying each record out and back was a large part of a
         // 10,000-app check.
-        guard let (result, clearedError) = apps[app]?.recordCheck(against: index, now: now) else {
-            return CheckResult(hasUpdate: false, version: nil)
-        }
+        guard let slot = apps.index(forKey: app) else { return CheckResult(hasUpdate: false, version: nil) }
+        let (result, clearedError) = apps.values[slot].recordCheck(against: index, now: now)
         if clearedError { save(app) }
         let offered = result.version
         emit(app, .checked(hasUpdate: result.hasUpdate, version: offered))
         if let offered, let release = index.apps[app] {
-            if apps[app]?.persisted.staged == offered {
+            if apps.values[slot].persisted.staged == offered {
                 emit(app, .ready(version: offered))
             } else {
                 _ = startDownload(app, release)

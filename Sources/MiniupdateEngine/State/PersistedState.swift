@@ -58,8 +58,7 @@ extension UpdateError: Codable {
 
 enum StateFile {
     static func load<Value: Decodable>(_ type: Value.Type, from path: String) throws -> Value? {
-        guard FileSystem.exists(path) else { return nil }
-        let bytes = try FileSystem.readFile(path, limit: 16 << 20)
+        guard let bytes = try FileSystem.readFileIfPresent(path, limit: 16 << 20) else { return nil }
         do {
             return try JSONDecoder().decode(type, from: Data(bytes))
         } catch {

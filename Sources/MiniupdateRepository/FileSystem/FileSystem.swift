@@ -69,7 +69,7 @@ package enum FileSystem {
             }
             if name != ".", name != ".." { names.append(name) }
         }
-        return names.sorted { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) }
+        return names.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
     }
 
     /// Removes a file, a symlink or a whole tree. Never follows symlinks; an absent path is fine.
@@ -114,10 +114,24 @@ package enum FileSystem {
     }
 
     package static func readFile(_ path: String, limit: Int) throws -> [UInt8] {
-        let fd = try systemCall("open", path) { open(path, O_RDONLY | O_CLOEXEC) }
+        guard let bytes = try readFileIfPresent(path, limit: limit) else {
+            throw UpdateError(systemErrno: ENOENT, operation: "open", path: path)
+        }
+        return bytes
+    }
+
+    /// The file's bytes, or nil if it does not exist (one `open`, no `stat` before it).
+    package static func readFileIfPresent(_ path: String, limit: Int) throws -> [UInt8]? {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        if fd < 0, errno == ENOENT { return nil }
+        guard fd >= 0 else { throw UpdateError(systemErrno: errno, operation: "open", path: path) }
         defer { close(fd) }
+        // Sized to the file: most are state files of a few hundred bytes, read by the
+        // thousand at start-up.
+        var info = stat()
+        let expected = fstat(fd, &info) == 0 ? Int(info.st_size) : 0
         var bytes: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 64 * 1024)
+        var chunk = [UInt8](repeating: 0, count: min(max(expected + 1, 256), 64 * 1024))
         while true {
             let count = try chunk.withUnsafeMutableBytes { (buffer) in
                 try systemCall("read", path) { read(fd, buffer.baseAddress, buffer.count) }
