@@ -75,15 +75,20 @@ public final class UpdateServer: Sendable {
                 // Admitted before any of its lines is read: a client over the limit is never
                 // served, not even from the status cache.
                 let admitted = self.hub.admit(connection, limit: self.options.maximumConnections)
-                try channel.pipeline.syncOperations.addHandlers(
-                    ByteToMessageHandler(LineFrameDecoder(maximumLength: self.options.maximumLineLength)),
-                    RequestLineHandler(connection: connection, dispatcher: self.dispatcher, admitted: admitted)
-                )
-                let asyncChannel = try NIOAsyncChannel<RequestLineHandler.ParsedLine, ByteBuffer>(
-                    wrappingChannelSynchronously: channel,
-                    configuration: .init(isOutboundHalfClosureEnabled: true)
-                )
-                return AcceptedClient(channel: asyncChannel, connection: connection, admitted: admitted)
+                do {
+                    try channel.pipeline.syncOperations.addHandlers(
+                        ByteToMessageHandler(LineFrameDecoder(maximumLength: self.options.maximumLineLength)),
+                        RequestLineHandler(connection: connection, dispatcher: self.dispatcher, admitted: admitted)
+                    )
+                    let asyncChannel = try NIOAsyncChannel<RequestLineHandler.ParsedLine, ByteBuffer>(
+                        wrappingChannelSynchronously: channel,
+                        configuration: .init(isOutboundHalfClosureEnabled: true)
+                    )
+                    return AcceptedClient(channel: asyncChannel, connection: connection, admitted: admitted)
+                } catch {
+                    if admitted { self.hub.remove(connection) }
+                    throw error
+                }
             }
         }
     }
