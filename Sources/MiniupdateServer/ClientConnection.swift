@@ -23,8 +23,7 @@ final class ClientConnection: Sendable {
 
     private struct LoopState {
         var closing = false
-        /// Requests handed to the connection's task and not yet done with.
-        var requestsPending = 0
+        var handler: ConnectionHandler?
     }
 
     /// Call on the channel's event loop, before it becomes active.
@@ -74,26 +73,16 @@ final class ClientConnection: Sendable {
         channel.writeAndFlush(bytes).whenComplete { _ in self.channel.close(promise: nil) }
     }
 
-    /// Counts a request handed to the connection's task; only on ``eventLoop``.
-    func requestForwardedOnLoop() {
-        loopState.value.requestsPending += 1
+    /// Attaches the handler that serves this connection (nil detaches it, breaking the
+    /// reference cycle once the channel is closed); on ``eventLoop``.
+    func attach(_ handler: ConnectionHandler?) {
+        loopState.value.handler = handler
     }
 
-    /// Whether a request handed to the task has not yet been answered (or, if slow,
-    /// started); only on ``eventLoop``.
-    var hasRequestsPendingOnLoop: Bool { loopState.value.requestsPending > 0 }
-
-    /// Marks the oldest forwarded request as done with: answered, or started if it runs
-    /// beside later ones. Any response it sent is queued before this takes effect.
-    func requestDone() {
-        channel.eventLoop.execute { self.loopState.value.requestsPending -= 1 }
-    }
-
-    /// Completes when everything queued so far has been written (or failed): writes
-    /// complete in order, so an empty one queued now completes after them.
-    func flushed() async {
-        let future = channel.eventLoop.flatSubmit { self.channel.writeAndFlush(ByteBuffer()) }
-        try? await future.get()
+    /// Tells the connection's handler that `work` is done with: any response it sent is
+    /// queued before the handler takes the next request.
+    func finished(_ work: ConnectionHandler.Work) {
+        channel.eventLoop.execute { self.loopState.value.handler?.finished(work) }
     }
 
     func close() {

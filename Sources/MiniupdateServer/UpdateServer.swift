@@ -19,7 +19,6 @@ public final class UpdateServer: Sendable {
     /// time, while the socket is surely open (a client may send a request and close at
     /// once; its credentials must still be known when the request is authorized).
     public struct AcceptedClient: Sendable {
-        let channel: NIOAsyncChannel<RequestLineHandler.ParsedLine, ByteBuffer>
         let connection: ClientConnection
         /// False when ``ServerOptions/maximumConnections`` clients were already connected.
         let admitted: Bool
@@ -33,6 +32,9 @@ public final class UpdateServer: Sendable {
     /// Subscribed at once, so no event between start-up and ``forwardEvents()`` is lost.
     private let engineEvents: EngineEvents
     private let nextConnectionID = Atomic<UInt64>(0)
+    /// Requests the connections' handlers hand over, run by ``serve(_:)``.
+    private let requests: AsyncStream<ConnectionHandler.Work>
+    private let requestSink: AsyncStream<ConnectionHandler.Work>.Continuation
 
     public init(engine: UpdateEngine, options: ServerOptions = ServerOptions(), daemonVersion: String, logger: Logger) {
         self.engine = engine
@@ -43,6 +45,7 @@ public final class UpdateServer: Sendable {
             logger: logger, accessPolicy: AccessPolicyBox(options.accessPolicy)
         )
         self.engineEvents = engine.events()
+        (requests, requestSink) = AsyncStream.makeStream()
     }
 
     /// Binds `path`. A socket file left by a dead daemon is replaced; a live daemon on the
@@ -75,18 +78,18 @@ public final class UpdateServer: Sendable {
                 // Admitted before any of its lines is read: a client over the limit is never
                 // served, not even from the status cache.
                 let admitted = self.hub.admit(connection, limit: self.options.maximumConnections)
+                guard admitted else { return AcceptedClient(connection: connection, admitted: false) }
                 do {
-                    try channel.pipeline.syncOperations.addHandlers(
-                        ByteToMessageHandler(LineFrameDecoder(maximumLength: self.options.maximumLineLength)),
-                        RequestLineHandler(connection: connection, dispatcher: self.dispatcher, admitted: admitted)
+                    let sink = self.requestSink
+                    let handler = ConnectionHandler(
+                        connection: connection, dispatcher: self.dispatcher, maximumRequestsInFlight: self.options.maximumRequestsInFlight,
+                        submit: { sink.yield($0) }
                     )
-                    let asyncChannel = try NIOAsyncChannel<RequestLineHandler.ParsedLine, ByteBuffer>(
-                        wrappingChannelSynchronously: channel,
-                        configuration: .init(isOutboundHalfClosureEnabled: true)
-                    )
-                    return AcceptedClient(channel: asyncChannel, connection: connection, admitted: admitted)
+                    try channel.pipeline.syncOperations.addHandlers(ByteToMessageHandler(LineFrameDecoder(maximumLength: self.options.maximumLineLength)), handler)
+                    connection.attach(handler)
+                    return AcceptedClient(connection: connection, admitted: true)
                 } catch {
-                    if admitted { self.hub.remove(connection) }
+                    self.hub.remove(connection)
                     throw error
                 }
             }
@@ -94,16 +97,24 @@ public final class UpdateServer: Sendable {
     }
 
     /// Serves `listener` until graceful shutdown (or cancellation): then stops accepting,
-    /// tells every client `onDaemonStopping`, and closes their connections.
+    /// tells every client `onDaemonStopping`, and closes their connections. Requests
+    /// already started finish first.
     public func serve(_ listener: Listener) async throws {
         try await withGracefulShutdownHandler {
             try await listener.executeThenClose { inbound in
                 try await withThrowingDiscardingTaskGroup { group in
-                    for try await connection in inbound {
-                        group.addTask { await self.handle(connection) }
+                    group.addTask { await self.runRequests() }
+                    // However accepting stops (shutdown, cancellation, an error): end every
+                    // connection, then let the requests drain. Connections have no task
+                    // of their own that cancellation would end.
+                    defer {
+                        self.hub.closeAll(sending: encodeLine(RPCNotification(method: Notification.onDaemonStopping, params: Empty())))
+                        self.requestSink.finish()
                     }
-                    // Accepting stopped: end every connection so the group can finish.
-                    self.hub.closeAll(sending: encodeLine(RPCNotification(method: Notification.onDaemonStopping, params: Empty())))
+                    for try await accepted in inbound where !accepted.admitted {
+                        logger.warning("refusing a client: \(options.maximumConnections) connections already")
+                        accepted.connection.close()
+                    }
                 }
             }
         } onGracefulShutdown: {
@@ -118,65 +129,18 @@ public final class UpdateServer: Sendable {
         }
     }
 
-    private func handle(_ accepted: AcceptedClient) async {
-        let asyncChannel = accepted.channel
-        let connection = accepted.connection
-        let id = connection.id
-        guard accepted.admitted else {
-            logger.warning("refusing a client: \(options.maximumConnections) connections already")
-            connection.close()
-            return
-        }
-        defer { hub.remove(connection) }
-        let inFlight = RequestCounter()
-        do {
-            try await asyncChannel.executeThenClose { inbound, _ in
-                await withDiscardingTaskGroup { group in
-                    do {
-                        for try await line in inbound {
-                            await process(line, connection: connection, inFlight: inFlight, group: &group)
-                            connection.requestDone()
-                        }
-                    } catch is LineFrameDecoder.LineTooLongError {
-                        let error = RPCError(code: RPCErrorCode.invalidRequest, message: "request line longer than \(options.maximumLineLength) bytes")
-                        connection.sendAndClose(ByteBuffer(bytes: encodeLine(RPCErrorResponse(id: nil, error: error))))
-                    } catch {
-                        logger.debug("client \(id) read failed: \(error)")
-                    }
-                    // The client is gone or done. Requests it started still finish (an install
-                    // must not stop half-way because a terminal closed); their responses are
-                    // dropped. The group waits for them, bounded by the in-flight limit.
-                }
-                await connection.flushed()
-            }
-        } catch {
-            logger.debug("client \(id) closed: \(error)")
-        }
-    }
-
-    private func process(_ line: RequestLineHandler.ParsedLine, connection: ClientConnection, inFlight: RequestCounter, group: inout DiscardingTaskGroup) async {
-        switch line {
-        case .failure(let response):
-            connection.send(ByteBuffer(bytes: encodeLine(response)))
-        case .success(let request):
-            if request.isSlow {
-                guard inFlight.count.wrappingAdd(1, ordering: .relaxed).newValue <= options.maximumRequestsInFlight else {
-                    inFlight.count.wrappingSubtract(1, ordering: .relaxed)
-                    if let id = request.id {
-                        let error = RPCError(reason: "busy", message: "more than \(options.maximumRequestsInFlight) requests in flight on this connection")
-                        connection.send(ByteBuffer(bytes: encodeLine(RPCErrorResponse(id: id, error: error))))
-                    }
-                    return
-                }
-                let dispatcher = self.dispatcher
+    /// Runs each request the handlers hand over in a task of its own, until the server
+    /// stops. A request outlives its client: an install does not stop half-way because a
+    /// terminal closed; its response is dropped.
+    private func runRequests() async {
+        await withDiscardingTaskGroup { group in
+            for await work in requests {
                 group.addTask {
-                    if let response = await dispatcher.handle(request, from: connection) {
-                        connection.send(ByteBuffer(bytes: response))
+                    if let response = await self.dispatcher.handle(work.request, from: work.connection) {
+                        work.connection.send(ByteBuffer(bytes: response))
                     }
-                    inFlight.count.wrappingSubtract(1, ordering: .relaxed)
+                    work.connection.finished(work)
                 }
-            } else if let response = await dispatcher.handle(request, from: connection) {
-                connection.send(ByteBuffer(bytes: response))
             }
         }
     }
@@ -188,11 +152,6 @@ public final class UpdateServer: Sendable {
 
     /// The number of connected clients.
     public var clientCount: Int { hub.connectionCount }
-}
-
-/// Requests in flight on one connection.
-final class RequestCounter: Sendable {
-    let count = Atomic<Int>(0)
 }
 
 enum SocketPath {
