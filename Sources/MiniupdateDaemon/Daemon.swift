@@ -36,7 +36,7 @@ public struct Daemon: Sendable {
         logger.logLevel = configuration.logLevel
         OpenFileLimit.raise(toServe: configuration.server.maximumConnections, logger: logger)
         MemoryPolicy.apply()
-        let engine = try UpdateEngine(configuration: configuration.engine, logger: logger)
+        let engine = try await UpdateEngine(configuration: configuration.engine, logger: logger)
         let server = UpdateServer(engine: engine, options: configuration.server, daemonVersion: Self.version, logger: logger)
         let listener: UpdateServer.Listener
         if let inheritedSocket {

@@ -71,7 +71,7 @@ enum Scenarios {
         // The check itself, in the engine (the library the daemon runs): fetch, verify, compare.
         let engineState = bench.path("engine-many")
         try preinstall(BenchRepository.tinyAppIDs(count), stateDirectory: "\(engineState)/state")
-        let engine = try UpdateEngine(configuration: EngineConfiguration(
+        let engine = try await UpdateEngine(configuration: EngineConfiguration(
             stateDirectory: "\(engineState)/state", cacheDirectory: "\(engineState)/cache",
             repository: repository.url, trustedKeys: [repository.key.publicKey]
         ), logger: Logger(label: "bench", factory: { _ in SwiftLogNoOpLogHandler() }))

@@ -29,16 +29,16 @@ struct EngineHarness: Sendable {
         )
     }
 
-    func makeEngine(limits: EngineLimits = EngineLimits(), keys: [RepositoryPublicKey]? = nil) throws -> UpdateEngine {
+    func makeEngine(limits: EngineLimits = EngineLimits(), keys: [RepositoryPublicKey]? = nil) async throws -> UpdateEngine {
         var logger = Logger(label: "test")
         logger.logLevel = .critical
-        return try UpdateEngine(configuration: configuration(limits: limits, keys: keys), logger: logger)
+        return try await UpdateEngine(configuration: configuration(limits: limits, keys: keys), logger: logger)
     }
 
     /// Runs `body` with an engine whose background work runs until `body` returns.
     @discardableResult
     func withEngine<T: Sendable>(limits: EngineLimits = EngineLimits(), keys: [RepositoryPublicKey]? = nil, _ body: @Sendable (UpdateEngine, EventRecorder) async throws -> T) async throws -> T {
-        let engine = try makeEngine(limits: limits, keys: keys)
+        let engine = try await makeEngine(limits: limits, keys: keys)
         return try await Self.run(engine, body)
     }
 

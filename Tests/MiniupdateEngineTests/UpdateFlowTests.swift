@@ -181,7 +181,7 @@ extension UpdateFlowTests {
         try other.publish(Self.weather, "2.0.0")
         try preinstall([Self.weather], version: "1.0.0", in: harness)
         harness.server!.setFault(.delay(.milliseconds(800)), for: "/index.signed")
-        let engine = try harness.makeEngine()
+        let engine = try await harness.makeEngine()
         try await EngineHarness.run(engine) { engine, _ in
             async let inFlight = engine.check(appID(Self.weather))
             // Reload exactly while the server holds the old repository's index.

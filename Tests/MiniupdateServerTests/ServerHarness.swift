@@ -27,7 +27,7 @@ struct ServerHarness: Sendable {
     func serve<T: Sendable>(options: ServerOptions = ServerOptions(), _ body: @Sendable (UpdateEngine, UpdateServer) async throws -> T) async throws -> T {
         var logger = Logger(label: "test")
         logger.logLevel = .critical
-        let engine = try UpdateEngine(configuration: configuration(), logger: logger)
+        let engine = try await UpdateEngine(configuration: configuration(), logger: logger)
         let server = UpdateServer(engine: engine, options: options, daemonVersion: "test", logger: logger)
         let listener = try await server.bind(path: socketPath)
         return try await withThrowingTaskGroup(of: Void.self) { group in

@@ -56,9 +56,9 @@ public actor UpdateEngine {
     /// A download of another version asked for while one is running; it starts next.
     var queuedDownloads: [AppID: (release: Release, result: SharedResult<Void>)] = [:]
 
-    /// Loads the state from disk, repairing what an interrupted run left behind. Does no
-    /// network I/O: a daemon can be ready as soon as this returns.
-    public init(configuration: EngineConfiguration, logger: Logger = Logger(label: "miniupdate.engine"), transport: (any RepositoryTransport)? = nil) throws {
+    /// Loads the state from disk, repairing what an interrupted run left behind, using
+    /// every CPU. Does no network I/O: a daemon can be ready as soon as this returns.
+    public init(configuration: EngineConfiguration, logger: Logger = Logger(label: "miniupdate.engine"), transport: (any RepositoryTransport)? = nil) async throws {
         self.configuration = configuration
         self.logger = logger
         self.layout = StateLayout(root: configuration.stateDirectory)
@@ -70,7 +70,7 @@ public actor UpdateEngine {
         self.downloadSlots = AsyncSemaphore(permits: configuration.limits.maximumConcurrentDownloads)
         (jobs, jobSink) = AsyncStream.makeStream(of: Job.self)
 
-        let loaded = try StateLoader(layout: layout, configuration: configuration, verifier: verifier, logger: logger).load(location: self.transport.location)
+        let loaded = try await StateLoader(layout: layout, configuration: configuration, verifier: verifier, logger: logger).load(location: self.transport.location)
         self.apps = loaded.apps
         self.repositoryState = loaded.repository
         self.currentIndex = loaded.index

@@ -1,10 +1,11 @@
+import FoundationEssentials
 import Logging
 import MiniupdateRepository
 
 /// Reads the state directory at start-up and repairs what an interrupted run left:
 /// temporary files, staging trees and trash are removed, and each app's record is
 /// reconciled with its `current` symlink, which is the truth about what is installed.
-struct StateLoader {
+struct StateLoader: Sendable {
     let layout: StateLayout
     let configuration: EngineConfiguration
     let verifier: IndexVerifier
@@ -16,7 +17,7 @@ struct StateLoader {
         var apps: [AppID: AppRecord]
     }
 
-    func load(location: String) throws -> Loaded {
+    func load(location: String) async throws -> Loaded {
         try FileSystem.createDirectory(layout.root)
         try FileSystem.createDirectory(layout.appsDirectory)
         try FileSystem.createDirectory(configuration.cacheDirectory)
@@ -33,20 +34,36 @@ struct StateLoader {
             repository.location = location
             try? FileSystem.removeTree(layout.cachedIndex)
         }
-        let index = loadCachedIndex(accepted: repository.accepted)
-        if index == nil { repository.validators = nil }
+        // The cached index is verified and decoded while the apps load.
+        async let cachedIndex = loadCachedIndex(accepted: repository.accepted)
 
         // Most apps have no download directory: list the downloads once rather than
         // probing a directory per app.
         let appsWithDownloads = Set(try FileSystem.contentsOfDirectory("\(configuration.cacheDirectory)/downloads"))
-        var apps: [AppID: AppRecord] = [:]
+        var ids: [AppID] = []
         for name in try FileSystem.contentsOfDirectory(layout.appsDirectory) {
             guard let app = try? AppID(name) else {
                 if !FileSystem.isTemporaryName(name) { logger.warning("ignoring \(layout.appsDirectory)/\(name): not an app id") }
                 continue
             }
-            apps[app] = try loadApp(app, hasDownloads: appsWithDownloads.contains(name))
+            ids.append(app)
         }
+        // Each app's directory is its own: they load in parallel, in one slice per CPU.
+        let slices = max(1, min(ids.count / 256, ProcessInfo.processInfo.activeProcessorCount))
+        let apps = try await withThrowingTaskGroup(of: [(AppID, AppRecord)].self) { group in
+            for slice in 0..<slices {
+                let mine = stride(from: slice, to: ids.count, by: slices).map { ids[$0] }
+                group.addTask { try mine.map { ($0, try loadApp($0, hasDownloads: appsWithDownloads.contains($0.rawValue))) } }
+            }
+            var apps: [AppID: AppRecord] = [:]
+            apps.reserveCapacity(ids.count)
+            for try await loaded in group {
+                for (app, record) in loaded { apps[app] = record }
+            }
+            return apps
+        }
+        let index = await cachedIndex
+        if index == nil { repository.validators = nil }
         return Loaded(repository: repository, index: index, apps: apps)
     }
 
