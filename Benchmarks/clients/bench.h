@@ -1,9 +1,18 @@
 /* What the load generators and baselines share. Header-only: each is one compiler call. */
 #ifndef MINIUPDATE_BENCH_H
 #define MINIUPDATE_BENCH_H
+#include <signal.h>
 #include <stdlib.h>
 #include <sys/resource.h>
 #include <time.h>
+
+/* The bench starts us from a thread that blocks most signals, and the mask is inherited:
+ * without this, SIGTERM would never end a server. */
+static inline void unblock_signals(void) {
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
+}
 
 /* CLOCK_MONOTONIC in microseconds. */
 static inline double now_us(void) {

@@ -34,6 +34,7 @@ static void *serve(void *argument) {
 }
 
 int main(int argc, char **argv) {
+    unblock_signals();
     if (argc != 4) { fprintf(stderr, "usage: dbus-call BUS_ADDRESS COUNT RESPONSE_BYTES\n"); return 64; }
     int count = atoi(argv[2]), size = atoi(argv[3]);
     dbus_threads_init_default();

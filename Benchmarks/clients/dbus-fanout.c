@@ -28,6 +28,7 @@ static int received(DBusConnection *connection) {
 }
 
 int main(int argc, char **argv) {
+    unblock_signals();
     if (argc != 4) { fprintf(stderr, "usage: dbus-fanout BUS_ADDRESS CLIENTS ROUNDS\n"); return 64; }
     const char *address = argv[1];
     int clients = atoi(argv[2]), rounds = atoi(argv[3]);

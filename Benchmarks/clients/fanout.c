@@ -47,6 +47,7 @@ static int read_lines(int fd) {
 }
 
 int main(int argc, char **argv) {
+    unblock_signals();
     if (argc != 5) { fprintf(stderr, "usage: fanout SOCKET APP CLIENTS ROUNDS\n"); return 64; }
     const char *path = argv[1], *app = argv[2];
     int clients = atoi(argv[3]), rounds = atoi(argv[4]);

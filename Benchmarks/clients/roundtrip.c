@@ -91,6 +91,7 @@ static int echo(const char *path) {
 }
 
 int main(int argc, char **argv) {
+    unblock_signals();
     if (argc == 6 && strcmp(argv[1], "client") == 0) return client(argv[2], atoi(argv[3]), atoi(argv[4]), argv[5]);
     if (argc == 3 && strcmp(argv[1], "echo") == 0) return echo(argv[2]);
     fprintf(stderr, "usage: roundtrip client SOCKET COUNT IDLE REQUEST | roundtrip echo SOCKET\n");

@@ -49,8 +49,10 @@ extension UpdateEngine {
         }
         results.reserveCapacity(versioned.count + development.count)
         let now = Self.now()
+        // In table order: events of different apps are independent, and sorting 10,000
+        // ids was a third of an unchanged check.
         batchingEvents {
-            for app in versioned.sorted() {
+            for app in versioned {
                 results[app] = evaluate(app, against: index, now: now)
             }
         }
