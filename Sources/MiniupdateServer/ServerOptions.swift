@@ -4,10 +4,13 @@ public struct ServerOptions: Sendable {
     /// The longest request line accepted; a longer one gets an error, then the
     /// connection is closed.
     public var maximumLineLength: Int
-    /// How many bytes may wait unread for one client before it is disconnected. A single
-    /// message larger than this is still delivered to a client that has nothing waiting.
+    /// How many bytes may wait unread for one client: a client with more waiting when the
+    /// next message for it comes is disconnected. A single message larger than this is
+    /// still delivered to a client that has nothing waiting.
     public var maximumPendingBytes: Int
-    /// How many requests one connection may have in flight; more get `busy`.
+    /// How many slow requests (`checkForUpdate`, `install`) one connection may have in
+    /// flight, more get `busy`; and how many of its other requests may wait their turn
+    /// before the daemon stops reading from it until they are answered.
     public var maximumRequestsInFlight: Int
     /// How many apps one connection may subscribe to; a subscribe beyond that gets
     /// `too-many-subscriptions`, so that no client can grow the daemon without bound.
