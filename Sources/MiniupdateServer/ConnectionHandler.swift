@@ -31,6 +31,8 @@ final class ConnectionHandler: ChannelDuplexHandler {
     private enum Item {
         case request(RequestDispatcher.Request)
         case error(RPCErrorResponse)
+        /// The last answer: the connection closes once it is written.
+        case finalError(RPCErrorResponse)
     }
 
     private let connection: ClientConnection
@@ -43,6 +45,8 @@ final class ConnectionHandler: ChannelDuplexHandler {
     private var slowInFlight = 0
     /// A read was held back because too many requests wait.
     private var readHeld = false
+    /// The connection gave its last answer: nothing more is read or started.
+    private var ended = false
     private var context: ChannelHandlerContext?
 
     init(connection: ClientConnection, dispatcher: RequestDispatcher, maximumRequestsInFlight: Int, submit: @escaping @Sendable (Work) -> Void) {
@@ -61,6 +65,7 @@ final class ConnectionHandler: ChannelDuplexHandler {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        guard !ended else { return }
         let line = Array(unwrapInboundIn(data).readableBytesView)
         guard !line.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0d }) else { return }
         switch dispatcher.parse(line) {
@@ -81,8 +86,10 @@ final class ConnectionHandler: ChannelDuplexHandler {
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
         if error is LineFrameDecoder.LineTooLongError {
+            // Answered in its turn, after the requests before it.
             let error = RPCError(code: RPCErrorCode.invalidRequest, message: "request line longer than \(dispatcher.options.maximumLineLength) bytes")
-            connection.sendOnLoop(ByteBuffer(bytes: encodeLine(RPCErrorResponse(id: nil, error: error))), thenClose: true)
+            waiting.append(.finalError(RPCErrorResponse(id: nil, error: error)))
+            proceed()
         } else {
             dispatcher.logger.debug("client \(connection.id) failed: \(error)")
             context.close(promise: nil)
@@ -109,11 +116,16 @@ final class ConnectionHandler: ChannelDuplexHandler {
 
     /// Handles waiting lines in order until one must wait for the request tasks.
     private func proceed() {
-        while !busy, !waiting.isEmpty {
+        while !busy, !ended, !waiting.isEmpty {
             let item = waiting.removeFirst()
             switch item {
             case .error(let response):
                 connection.sendOnLoop(ByteBuffer(bytes: encodeLine(response)))
+            case .finalError(let response):
+                connection.sendOnLoop(ByteBuffer(bytes: encodeLine(response)), thenClose: true)
+                ended = true
+                waiting.removeAll()
+                return
             case .request(let request):
                 handle(request)
             }

@@ -170,6 +170,24 @@ import Testing
         await harness.remove()
     }
 
+    /// An overlong line is refused in its turn: the request before it, sent in the same
+    /// write, is answered first.
+    @Test func anOverlongLineIsRefusedAfterTheRequestBeforeIt() async throws {
+        let harness = try await ServerHarness.make()
+        try await harness.serve(options: ServerOptions(maximumLineLength: 64 * 1024)) { _, _ in
+            try await LineClient.with(path: harness.socketPath) { client in
+                try await client.send(
+                    #"{"jsonrpc":"2.0","id":1,"method":"subscribe","params":{"app":"\#(Self.app)"}}"# + "\n"
+                        + String(repeating: "x", count: 100 * 1024) + "\n"
+                )
+                #expect(try await client.next()?.id == 1)
+                #expect(try await client.next()?.errorCode == -32600)
+                #expect(await client.isClosed())
+            }
+        }
+        await harness.remove()
+    }
+
     @Test func aClientDisconnectingMidRequestDoesNotDisturbTheDaemon() async throws {
         let harness = try await ServerHarness.make(http: true)
         try harness.repo.publish(Self.app, "1.0.0")
