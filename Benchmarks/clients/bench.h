@@ -2,7 +2,9 @@
 #ifndef MINIUPDATE_BENCH_H
 #define MINIUPDATE_BENCH_H
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <sys/epoll.h>
 #include <sys/resource.h>
 #include <time.h>
 
@@ -33,6 +35,30 @@ static inline void raise_fd_limit(void) {
     getrlimit(RLIMIT_NOFILE, &limit);
     limit.rlim_cur = limit.rlim_max;
     setrlimit(RLIMIT_NOFILE, &limit);
+}
+
+/* One fan-out round's wait, shared by our load generator and the D-Bus baseline so both
+ * are timed alike: polls until each of `count` subscribers has received its event.
+ * `receive(i, context)` drains subscriber i (registered with data.u32 = i): > 0 if the
+ * event came, 0 if not yet, < 0 if the subscriber is gone. Returns the time of the last
+ * first receipt, or -1 after saying what went wrong. */
+static inline double wait_for_all(int epoll, struct epoll_event *events, int *pending, int count,
+                                  int (*receive)(int, void *), void *context, int round) {
+    for (int i = 0; i < count; i++) pending[i] = 1;
+    int remaining = count;
+    double last = 0;
+    while (remaining > 0) {
+        int ready = epoll_wait(epoll, events, 4096, 10000);
+        if (ready <= 0) { fprintf(stderr, "round %d: %d subscribers got nothing within 10 s\n", round, remaining); return -1; }
+        double at = now_us();
+        for (int e = 0; e < ready; e++) {
+            int i = (int)events[e].data.u32;
+            int got = receive(i, context);
+            if (got < 0) { fprintf(stderr, "a subscriber was disconnected\n"); return -1; }
+            if (got > 0 && pending[i]) { pending[i] = 0; remaining--; last = at; }
+        }
+    }
+    return last;
 }
 
 #ifdef DBUS_MAJOR_VERSION

@@ -27,6 +27,11 @@ static int received(DBusConnection *connection) {
     return count;
 }
 
+/* wait_for_all's view of a subscriber: the connections are the context. */
+static int receive_signal(int index, void *context) {
+    return received(((DBusConnection **)context)[index]);
+}
+
 int main(int argc, char **argv) {
     unblock_signals();
     if (argc != 4) { fprintf(stderr, "usage: dbus-fanout BUS_ADDRESS CLIENTS ROUNDS\n"); return 64; }
@@ -54,23 +59,14 @@ int main(int argc, char **argv) {
     struct epoll_event *events = calloc(4096, sizeof *events);
     double *samples = calloc((size_t)rounds, sizeof *samples);
     for (int round = 0; round < rounds; round++) {
-        for (int i = 0; i < clients; i++) pending[i] = 1;
-        int remaining = clients;
         DBusMessage *signal = dbus_message_new_signal("/com/example/Bench", "com.example.Bench", "Event");
         dbus_message_append_args(signal, DBUS_TYPE_STRING, &payload, DBUS_TYPE_INVALID);
-        double start = now_us(), last = start;
+        double start = now_us();
         dbus_connection_send(emitter, signal, NULL);
         dbus_connection_flush(emitter);
         dbus_message_unref(signal);
-        while (remaining > 0) {
-            int ready = epoll_wait(epoll, events, 4096, 10000);
-            if (ready <= 0) { fprintf(stderr, "round %d: %d subscribers got nothing within 10 s\n", round, remaining); return 2; }
-            double at = now_us();
-            for (int e = 0; e < ready; e++) {
-                int i = (int)events[e].data.u32;
-                if (received(subscribers[i]) > 0 && pending[i]) { pending[i] = 0; remaining--; last = at; }
-            }
-        }
+        double last = wait_for_all(epoll, events, pending, clients, receive_signal, subscribers, round);
+        if (last < 0) return 2;
         samples[round] = last - start;
         printf("round %d us %.1f\n", round, samples[round]);
         usleep(20000);

@@ -46,6 +46,11 @@ static int read_lines(int fd) {
     }
 }
 
+/* wait_for_all's view of a subscriber: the descriptors are the context. */
+static int receive_line(int index, void *context) {
+    return read_lines(((int *)context)[index]);
+}
+
 int main(int argc, char **argv) {
     unblock_signals();
     if (argc != 5) { fprintf(stderr, "usage: fanout SOCKET APP CLIENTS ROUNDS\n"); return 64; }
@@ -76,23 +81,12 @@ int main(int argc, char **argv) {
     int control = connect_to(path);
     double *samples = calloc((size_t)rounds, sizeof *samples);
     for (int round = 0; round < rounds; round++) {
-        for (int i = 0; i < clients; i++) pending[i] = 1;
-        int remaining = clients;
         snprintf(request, sizeof request,
                  "{\"jsonrpc\":\"2.0\",\"id\":%d,\"method\":\"simulate\",\"params\":{\"app\":\"%s\",\"outcome\":\"no-update\"}}\n", round + 2, app);
-        double start = now_us(), last = start;
+        double start = now_us();
         send_all(control, request);
-        while (remaining > 0) {
-            int ready = epoll_wait(epoll, events, 4096, 10000);
-            if (ready <= 0) { fprintf(stderr, "round %d: %d subscribers got nothing within 10 s\n", round, remaining); return 2; }
-            double at = now_us();
-            for (int e = 0; e < ready; e++) {
-                int i = (int)events[e].data.u32;
-                int lines = read_lines(fds[i]);
-                if (lines < 0) { fprintf(stderr, "a subscriber was disconnected\n"); return 2; }
-                if (lines > 0 && pending[i]) { pending[i] = 0; remaining--; last = at; }
-            }
-        }
+        double last = wait_for_all(epoll, events, pending, clients, receive_line, fds, round);
+        if (last < 0) return 2;
         samples[round] = last - start;
         printf("round %d us %.1f\n", round, samples[round]);
         /* The control connection's response, then a pause. */
