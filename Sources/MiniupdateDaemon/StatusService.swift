@@ -51,7 +51,7 @@ struct StatusService: Service, CustomStringConvertible {
                 group.addTask {
                     for await _ in stale {
                         notifier.status(Self.describe(await engine.status()))
-                        try? await Task.sleep(for: minimumInterval)
+                        try? await EventLoopTimer.sleep(for: minimumInterval)
                     }
                 }
             }
@@ -99,7 +99,7 @@ struct WatchdogService: Service, CustomStringConvertible {
                 try await loop.submit {}.get()
             }
             notifier.watchdog()
-            try await Task.sleep(for: interval)
+            try await EventLoopTimer.sleep(for: interval)
         }
     }
 }

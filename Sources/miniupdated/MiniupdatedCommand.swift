@@ -37,6 +37,12 @@ struct MiniupdatedCommand: AsyncParsableCommand {
     @Option(name: .long, help: ArgumentHelp("trace, debug, info, notice, warning, error or critical.", valueName: "LEVEL"))
     var logLevel: String?
 
+    static func main() async {
+        // Before any task runs: every task of the daemon then runs on the event loops.
+        Daemon.runTasksOnEventLoops()
+        await main(nil)
+    }
+
     func validate() throws {
         if let logLevel, Logger.Level(rawValue: logLevel) == nil {
             throw ValidationError("--log-level must be trace, debug, info, notice, warning, error or critical")

@@ -202,6 +202,45 @@ extension ServerHarness {
         await harness.remove()
     }
 
+    /// An idle daemon sleeps: after a check, a download, staging and the status updates
+    /// that follow, no thread wakes. (Swift's default executor on Linux, libdispatch's
+    /// pool, woke once a second for the rest of the process's life after its first task;
+    /// `Task.sleep` started it too.)
+    @Test func anIdleDaemonDoesNotWakeUp() async throws {
+        let harness = try await ServerHarness.make()
+        try harness.repo.publish(Self.app, "1.0.0")
+        let daemon = try await DaemonProcess.start(harness)
+        defer { daemon.signal(SIGKILL) }
+        let socket = harness.socketPath
+        _ = try await ctl(["install", Self.app], socket: socket)
+        try harness.repo.publish(Self.app, "1.1.0")
+        _ = try await ctl(["check"], socket: socket)
+        try await waitUntil { (try? await ctl(["status", "--json"], socket: socket))?.1.contains("\"stagedVersion\" : \"1.1.0\"") ?? false }
+        // The status line is refreshed at most twice a second: let the last refresh pass.
+        try await Task.sleep(for: .seconds(2))
+        let before = Self.contextSwitches(of: daemon.process.processIdentifier)
+        try await Task.sleep(for: .seconds(3))
+        let after = Self.contextSwitches(of: daemon.process.processIdentifier)
+        let woke = after.filter { $0.value != before[$0.key] }
+        #expect(woke.isEmpty, "threads that woke while idle (thread id: name): \(woke.keys.sorted().map { "\($0): \(Self.threadName(daemon.process.processIdentifier, $0))" })")
+        await harness.remove()
+    }
+
+    /// Voluntary plus involuntary context switches of each thread, by thread id.
+    static func contextSwitches(of pid: Int32) -> [Int: Int] {
+        var switches: [Int: Int] = [:]
+        for task in (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/task")) ?? [] {
+            let status = readText("/proc/\(pid)/task/\(task)/status") ?? ""
+            switches[Int(task) ?? 0] = status.split(separator: "\n").filter { $0.contains("ctxt_switches") }
+                .compactMap { $0.split(separator: "\t").last.flatMap { Int($0.trimmingCharacters(in: .whitespaces)) } }.reduce(0, +)
+        }
+        return switches
+    }
+
+    static func threadName(_ pid: Int32, _ thread: Int) -> String {
+        (readText("/proc/\(pid)/task/\(thread)/comm") ?? "?").trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
     @Test func watchPrintsEventsAndJSON() async throws {
         let harness = try await ServerHarness.make()
         try harness.repo.publish(Self.app, "1.0.0")

@@ -145,6 +145,6 @@ extension UpdateEngine {
     }
 
     private nonisolated static func emptyTrash(app: AppID, stager: Stager) async throws {
-        try stager.emptyTrash(app: app)
+        try await BlockingWork.run { try stager.emptyTrash(app: app) }
     }
 }

@@ -89,7 +89,7 @@ extension UpdateEngine {
         // digest gives the same refused content if fetched again, and a full disk wants
         // its space back.
         defer { downloader.discard(app: app, version: release.version) }
-        try stager.stage(app: app, release: release, packagePath: path)
+        try await BlockingWork.run { try stager.stage(app: app, release: release, packagePath: path) }
     }
 }
 
