@@ -14,7 +14,7 @@ struct ConfigurationFile: Sendable, Equatable {
     var entries: [Entry] = []
 
     static let singleKeys: Set<String> = [
-        "repository", "state-directory", "cache-directory", "socket", "log-level", "check-interval",
+        "repository", "state-directory", "cache-directory", "socket", "log-level", "check-interval", "check-retry-interval",
         "max-concurrent-downloads", "max-index-size", "max-package-size", "max-unpacked-size", "max-files",
         "connect-timeout", "idle-timeout", "transfer-timeout", "low-speed-limit", "low-speed-time",
         "max-redirects", "max-clients", "max-client-queue", "max-subscriptions", "admin-group",

@@ -110,6 +110,7 @@ public struct DaemonConfiguration: Sendable {
             maximumPendingBytes: Int(try size("max-client-queue", Int64(defaultServer.maximumPendingBytes))),
             maximumSubscriptionsPerConnection: try count("max-subscriptions", defaultServer.maximumSubscriptionsPerConnection),
             checkInterval: try duration("check-interval", defaultServer.checkInterval),
+            checkRetryInterval: try duration("check-retry-interval", defaultServer.checkRetryInterval),
             maximumConnections: try count("max-clients", defaultServer.maximumConnections),
             accessPolicy: policy
         )

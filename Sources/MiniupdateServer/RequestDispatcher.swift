@@ -94,9 +94,7 @@ struct RequestDispatcher: Sendable {
                 if hub.subscribe(connection, to: app.rawValue, ifSequence: attempt < 5 ? sequence : nil, response: response) { break }
             }
             // This app's own cold start: check it if its last check is old.
-            if let status, !status.isDevelopment, isStale(status.lastCheck) {
-                await engine.requestCheck(app)
-            }
+            await engine.requestColdStartCheck(app, staleAfter: options.checkInterval, retryAfter: options.checkRetryInterval)
             return nil
         case Method.unsubscribe:
             let app = try appID(try params(AppParams.self, request).app)
@@ -175,11 +173,6 @@ struct RequestDispatcher: Sendable {
         } catch let error as UpdateError {
             throw RPCError(code: RPCErrorCode.invalidParams, message: error.message, reason: error.code.rawValue)
         }
-    }
-
-    private func isStale(_ lastCheck: Int64?) -> Bool {
-        guard let lastCheck else { return true }
-        return Int64(Date().timeIntervalSince1970) - lastCheck >= options.checkInterval.components.seconds
     }
 
     /// The status, with the engine's generation and the client count it was computed from.

@@ -15,8 +15,12 @@ public struct ServerOptions: Sendable {
     /// How many apps one connection may subscribe to; a subscribe beyond that gets
     /// `too-many-subscriptions`, so that no client can grow the daemon without bound.
     public var maximumSubscriptionsPerConnection: Int
-    /// A subscribe re-checks the app when its last check is older than this.
+    /// A subscribe re-checks the app when its last successful check is older than this.
     public var checkInterval: Duration
+    /// A subscribe starts no check of an app whose last check started less than this ago,
+    /// whatever its outcome: with the repository down, a thousand clients subscribing
+    /// bring one failed check, not a thousand (each announced to every listener).
+    public var checkRetryInterval: Duration
     /// The most connections served at once; further ones are closed at once.
     public var maximumConnections: Int
     /// Who may call the admin methods; nil lets every peer call everything (for a daemon
@@ -29,6 +33,7 @@ public struct ServerOptions: Sendable {
         maximumRequestsInFlight: Int = 16,
         maximumSubscriptionsPerConnection: Int = 1024,
         checkInterval: Duration = .seconds(600),
+        checkRetryInterval: Duration = .seconds(60),
         maximumConnections: Int = 16_384,
         accessPolicy: AccessPolicy? = nil
     ) {
@@ -37,6 +42,7 @@ public struct ServerOptions: Sendable {
         self.maximumRequestsInFlight = maximumRequestsInFlight
         self.maximumSubscriptionsPerConnection = maximumSubscriptionsPerConnection
         self.checkInterval = checkInterval
+        self.checkRetryInterval = checkRetryInterval
         self.maximumConnections = maximumConnections
         self.accessPolicy = accessPolicy
     }

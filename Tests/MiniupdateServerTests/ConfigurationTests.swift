@@ -31,6 +31,7 @@ import Testing
             trusted-key = \(temp.sub("a.pub"))
             socket = /run/from-file.sock
             check-interval = 2m
+            check-retry-interval = 30s
             max-package-size = 64M
             idle-timeout = 1500ms
             log-level = debug
@@ -40,6 +41,7 @@ import Testing
         #expect(configuration.engine.trustedKeys.count == 2)
         #expect(configuration.socketPath == "/run/from-file.sock")
         #expect(configuration.server.checkInterval == .seconds(120))
+        #expect(configuration.server.checkRetryInterval == .seconds(30))
         #expect(configuration.engine.limits.maximumPackageSize == 64 << 20)
         #expect(configuration.engine.limits.transfer.idleTimeout == .milliseconds(1500))
         #expect(configuration.logLevel == .debug)

@@ -188,6 +188,42 @@ import Testing
         await harness.remove()
     }
 
+    /// With the repository down, every subscribe used to start a check of its own: ten
+    /// clients subscribing brought ten index fetches, and ten failures to every listener.
+    @Test func subscribersArrivingWhileTheRepositoryFailsBringOneCheck() async throws {
+        let harness = try await ServerHarness.make(http: true)
+        try harness.repo.publish(Self.app, "1.0.0")
+        // Every subscribe finds the app's last check stale.
+        try await harness.serve(options: ServerOptions(checkInterval: .zero)) { engine, _ in
+            try await engine.install(AppID(Self.app))
+            harness.http!.setFault(.status(503), for: "/index.signed")
+            let fetchesBefore = harness.http!.requests(to: "/index.signed").count
+            try await LineClient.with(path: harness.socketPath) { first in
+                try await first.request(1, "subscribe", #"{"app":"\#(Self.app)"}"#)
+                #expect(try await first.next(where: isResponse(1)) != nil)
+                #expect(try await first.next(where: isEvent("onUpdateFailed")) != nil)
+                for id in 2...10 {
+                    try await LineClient.with(path: harness.socketPath) { later in
+                        try await later.request(id, "subscribe", #"{"app":"\#(Self.app)"}"#)
+                        #expect(try await later.next(where: isResponse(id)) != nil)
+                        // The failure arrives from the replay.
+                        #expect(try await later.next(where: isEvent("onUpdateFailed"))?.params["replay"] as? Bool == true)
+                    }
+                }
+                // Whatever check was still to start has had time to, and to be announced.
+                try await Task.sleep(for: .milliseconds(500))
+                try await first.request(11, "status")
+                var failuresHeard = 0
+                while let message = try await first.next(), message.id != 11 {
+                    if message.method == "onUpdateFailed" { failuresHeard += 1 }
+                }
+                #expect(failuresHeard == 0)
+            }
+            #expect(harness.http!.requests(to: "/index.signed").count - fetchesBefore == 1)
+        }
+        await harness.remove()
+    }
+
     @Test func aClientDisconnectingMidRequestDoesNotDisturbTheDaemon() async throws {
         let harness = try await ServerHarness.make(http: true)
         try harness.repo.publish(Self.app, "1.0.0")

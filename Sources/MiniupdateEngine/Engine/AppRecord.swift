@@ -9,6 +9,8 @@ struct AppRecord: Sendable {
     var lastCheckResult: CheckResult?
     /// The newer version the last check saw on offer.
     var available: Version?
+    /// When a check of this app last started, successful or not.
+    var lastAttempt: ContinuousClock.Instant?
 
     enum Phase: Sendable, Equatable {
         case idle, checking, downloading(Version)
@@ -27,8 +29,9 @@ struct AppRecord: Sendable {
         return offered
     }
 
-    /// Marks a check as started, unless the app is busy downloading.
-    mutating func beginCheck() {
+    /// Marks a check as started (the phase only if the app is not busy downloading).
+    mutating func beginCheck(at now: ContinuousClock.Instant) {
+        lastAttempt = now
         if phase == .idle { phase = .checking }
     }
 

@@ -9,7 +9,7 @@ extension UpdateEngine {
     public func check(_ app: AppID) async throws -> CheckResult {
         let record = try requireApp(app)
         if record.isDevelopment { return reportDevelopment(app) }
-        apps[app]?.beginCheck()
+        apps[app]?.beginCheck(at: .now)
         let index: RepositoryIndex
         do {
             index = try await refreshIndex()
@@ -25,6 +25,7 @@ extension UpdateEngine {
     public func checkAll() async throws -> [AppID: CheckResult] {
         var results: [AppID: CheckResult] = [:]
         var versioned: [AppID] = [], development: [AppID] = []
+        let started = ContinuousClock.now
         // Records are large: reached in place through their slots, never copied out.
         var slot = apps.startIndex
         while slot != apps.endIndex {
@@ -32,7 +33,7 @@ extension UpdateEngine {
                 development.append(apps.keys[slot])
             } else if apps.values[slot].isInstalled {
                 versioned.append(apps.keys[slot])
-                apps.values[slot].beginCheck()
+                apps.values[slot].beginCheck(at: started)
             }
             apps.formIndex(after: &slot)
         }

@@ -127,6 +127,23 @@ public actor UpdateEngine {
         _ = enqueue(.check(app))
     }
 
+    /// One app's cold start: checks it in the background if its last successful check is
+    /// older than `staleAfter`, unless a check of it started less than `retryAfter` ago.
+    /// The second condition keeps a failing repository from being asked again, and every
+    /// listener from hearing the failure again, for each client that subscribes.
+    /// Returns whether a check was started.
+    @discardableResult
+    public func requestColdStartCheck(_ app: AppID, staleAfter: Duration, retryAfter: Duration) -> Bool {
+        guard let record = apps[app], record.isInstalled, !record.isDevelopment else { return false }
+        if let lastCheck = record.persisted.lastCheck, Self.now() - lastCheck < staleAfter.components.seconds { return false }
+        let now = ContinuousClock.now
+        if let lastAttempt = record.lastAttempt, now - lastAttempt < retryAfter { return false }
+        // Counted as an attempt now, not when the job starts: subscribes arriving meanwhile
+        // must not queue checks of their own.
+        apps[app]?.lastAttempt = now
+        return enqueue(.check(app))
+    }
+
     /// Starts a check of every installed app in the background (the cold-start check).
     public func requestCheckAll() {
         _ = enqueue(.check(nil))
