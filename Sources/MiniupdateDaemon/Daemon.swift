@@ -44,7 +44,7 @@ public struct Daemon: Sendable {
         } else {
             listener = try await server.bind(path: configuration.socketPath)
         }
-        let apps = await engine.installedApps.count
+        let apps = await engine.installedAppCount
         logger.info("serving \(inheritedSocket == nil ? configuration.socketPath : "an inherited socket") for \(apps) apps, repository \(configuration.engine.repository.isEmpty ? "(none)" : configuration.engine.repository)")
         // With no app there is nothing to check and no event will come to update it.
         notifier.status(apps == 0 ? StatusService.describe(await engine.status()) : "Checking \(apps) apps")

@@ -57,14 +57,14 @@ final class SubscriptionHub: Sendable {
     }
 
     /// Seeds the replay from what the engine knew at start-up: staged updates and failures.
-    func seed(from status: EngineStatus) {
+    func seed(from outcomes: [(app: AppID, staged: Version?, error: UpdateError?)]) {
         state.withLock { state in
-            for app in status.apps {
-                if let staged = app.stagedVersion {
-                    state.replay[app.app.rawValue, default: Replay()].outcome = .ready(version: staged.text)
-                } else if let error = app.lastError {
-                    let event = UpdateFailedEvent(app: app.app.rawValue, version: nil, error: ErrorPayload(error))
-                    state.replay[app.app.rawValue, default: Replay()].outcome = .failed(event)
+            for (app, staged, error) in outcomes {
+                if let staged {
+                    state.replay[app.rawValue, default: Replay()].outcome = .ready(version: staged.text)
+                } else if let error {
+                    let event = UpdateFailedEvent(app: app.rawValue, version: nil, error: ErrorPayload(error))
+                    state.replay[app.rawValue, default: Replay()].outcome = .failed(event)
                 }
             }
         }

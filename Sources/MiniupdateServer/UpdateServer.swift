@@ -52,7 +52,7 @@ public final class UpdateServer: Sendable {
     /// same path is never displaced: binding fails with a clear message instead.
     public func bind(path: String, mode: mode_t = 0o660) async throws -> Listener {
         try await SocketPath.prepare(path)
-        hub.seed(from: await engine.status())
+        hub.seed(from: await engine.lastOutcomes())
         let listener = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(.backlog, value: 1024)
             .bind(unixDomainSocketPath: path, cleanupExistingSocketFile: false, childChannelInitializer: childInitializer)
@@ -65,7 +65,7 @@ public final class UpdateServer: Sendable {
     /// Adopts a socket that is already bound and listening (socket activation). Its path
     /// belongs to whoever bound it and is never unlinked here.
     public func adopt(descriptor: CInt) async throws -> Listener {
-        hub.seed(from: await engine.status())
+        hub.seed(from: await engine.lastOutcomes())
         return try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .bind(descriptor, cleanupExistingSocketFile: false, childChannelInitializer: childInitializer)
     }

@@ -7,6 +7,21 @@ extension UpdateEngine {
         apps.values.filter(\.isInstalled).map(\.app).sorted()
     }
 
+    /// How many apps are installed, development installs included.
+    public var installedAppCount: Int {
+        apps.values.reduce(0) { $0 + ($1.isInstalled ? 1 : 0) }
+    }
+
+    /// The outcomes a listener should hear first about each app that has one: an update
+    /// staged and ready, or the error of its last attempt. Cheaper than ``status()`` at
+    /// start-up, where most of 10,000 apps have neither.
+    public func lastOutcomes() -> [(app: AppID, staged: Version?, error: UpdateError?)] {
+        apps.values.compactMap { record in
+            guard record.isInstalled, record.persisted.staged != nil || record.persisted.lastError != nil else { return nil }
+            return (record.app, record.persisted.staged, record.persisted.lastError)
+        }
+    }
+
     /// Returns at once: proof, for a watchdog, that the actor is not stuck.
     public func ping() {}
 
