@@ -29,10 +29,10 @@ struct EngineHarness: Sendable {
         )
     }
 
-    func makeEngine(limits: EngineLimits = EngineLimits(), keys: [RepositoryPublicKey]? = nil) async throws -> UpdateEngine {
-        var logger = Logger(label: "test")
-        logger.logLevel = .critical
-        return try await UpdateEngine(configuration: configuration(limits: limits, keys: keys), logger: logger)
+    func makeEngine(limits: EngineLimits = EngineLimits(), keys: [RepositoryPublicKey]? = nil, logger: Logger? = nil) async throws -> UpdateEngine {
+        var quiet = Logger(label: "test")
+        quiet.logLevel = .critical
+        return try await UpdateEngine(configuration: configuration(limits: limits, keys: keys), logger: logger ?? quiet)
     }
 
     /// Runs `body` with an engine whose background work runs until `body` returns.

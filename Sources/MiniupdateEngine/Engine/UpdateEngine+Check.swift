@@ -128,6 +128,7 @@ extension UpdateEngine {
 
     /// Fetches the index, conditionally when one is cached, and verifies it.
     private func fetchIndex() async throws -> RepositoryIndex {
+        await decodeDeferredIndex()
         let conditions = currentIndex == nil ? nil : repositoryState.validators
         let request = FetchRequest(path: SignedIndex.fileName, ifNoneMatch: conditions)
         let generation = configurationGeneration
@@ -170,6 +171,20 @@ extension UpdateEngine {
             currentIndex = verified.index
             return verified.index
         }
+    }
+
+    /// Decodes the cached index that a start from the snapshot left on disk, verifying it
+    /// with today's keys. If it no longer verifies, the fetch that follows is unconditional.
+    private func decodeDeferredIndex() async {
+        guard cachedIndexDeferred else { return }
+        let generation = configurationGeneration
+        let loader = StateLoader(layout: layout, configuration: configuration, verifier: verifier, logger: logger)
+        let index = try? await loader.decodeCachedIndex(accepted: repositoryState.accepted)
+        // A reload meanwhile decided afresh (it may have dropped the index).
+        guard generation == configurationGeneration, cachedIndexDeferred else { return }
+        cachedIndexDeferred = false
+        deferredIndexExpires = nil
+        currentIndex = index
     }
 
     /// Signature checks and JSON decoding of a large index take milliseconds: keep them off the actor.

@@ -16,6 +16,8 @@ extension UpdateEngine {
             repositoryState.accepted = nil
             repositoryState.validators = nil
             currentIndex = nil
+            cachedIndexDeferred = false
+            deferredIndexExpires = nil
             saveRepositoryState()
             try? FileSystem.removeTree(layout.cachedIndex)
         }

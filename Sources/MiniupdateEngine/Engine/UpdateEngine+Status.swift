@@ -43,7 +43,7 @@ extension UpdateEngine {
             generation: generation,
             repository: transport.location,
             serial: repositoryState.accepted?.serial,
-            indexExpires: currentIndex?.expires,
+            indexExpires: currentIndex?.expires ?? deferredIndexExpires,
             lastCheck: repositoryState.lastCheck,
             lastError: repositoryState.lastError,
             apps: apps.values.filter(\.isInstalled).sorted { $0.app < $1.app }.map {

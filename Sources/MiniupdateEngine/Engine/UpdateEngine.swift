@@ -46,6 +46,10 @@ public actor UpdateEngine {
     var apps: [AppID: AppRecord] { didSet { changes.bump() } }
     var repositoryState: PersistedRepositoryState { didSet { changes.bump() } }
     var currentIndex: RepositoryIndex? { didSet { changes.bump() } }
+    /// The accepted index is on disk but not decoded yet (a start from the snapshot): the
+    /// next fetch decodes it first. Its expiry meanwhile, for the status.
+    var cachedIndexDeferred = false
+    var deferredIndexExpires: Int64?
     /// Events of the step in progress, while ``batchingEvents(_:)`` runs.
     var eventBatch: [EngineEvent]?
 
@@ -74,6 +78,8 @@ public actor UpdateEngine {
         self.apps = loaded.apps
         self.repositoryState = loaded.repository
         self.currentIndex = loaded.index
+        self.cachedIndexDeferred = loaded.indexDeferred
+        self.deferredIndexExpires = loaded.indexExpires
         if let index = loaded.index {
             for app in Array(apps.keys) {
                 let offered = apps[app]?.offeredUpdate(in: index)
@@ -103,6 +109,7 @@ public actor UpdateEngine {
         await transport.shutdown()
         for retired in retiredTransports { await retired.shutdown() }
         retiredTransports.removeAll()
+        writeSnapshot()
         broadcaster.finish()
     }
 
@@ -187,6 +194,17 @@ public actor UpdateEngine {
             try StateFile.save(record.persisted, to: layout.appState(app))
         } catch {
             logger.error("cannot save the state of \(app): \(error)", metadata: ["app": "\(app)"])
+        }
+    }
+
+    /// Leaves the start-up snapshot for the next start; see ``StateSnapshot``. Called once
+    /// the background work has ended, so no state changes after it.
+    func writeSnapshot() {
+        do {
+            try StateSnapshot.write(apps.values, repository: repositoryState, trustedKeys: configuration.trustedKeys,
+                                    indexExpires: currentIndex?.expires ?? deferredIndexExpires, layout: layout)
+        } catch {
+            logger.warning("cannot write the start-up snapshot; the next start reads every app: \(error)")
         }
     }
 

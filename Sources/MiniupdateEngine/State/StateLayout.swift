@@ -5,6 +5,8 @@ import MiniupdateRepository
 /// ```
 /// <state>/repository.json            last accepted serial, validators, check history
 /// <state>/index.signed               the last accepted index, exactly as fetched
+/// <state>/snapshot.json              every app's record at the last clean stop (read
+///                                    and deleted at start-up)
 /// <state>/apps/<id>/current          symlink: versions/<version>, or an absolute path
 ///                                    for a development install
 /// <state>/apps/<id>/state.json       status, last error, history
@@ -18,6 +20,7 @@ struct StateLayout: Sendable {
     var repositoryState: String { "\(root)/repository.json" }
     var cachedIndex: String { "\(root)/\(SignedIndex.fileName)" }
     var appsDirectory: String { "\(root)/apps" }
+    var snapshot: String { "\(root)/snapshot.json" }
 
     func appDirectory(_ app: AppID) -> String { "\(appsDirectory)/\(app.rawValue)" }
     func current(_ app: AppID) -> String { "\(appDirectory(app))/current" }

@@ -14,10 +14,16 @@ struct StateLoader: Sendable {
     struct Loaded {
         var repository: PersistedRepositoryState
         var index: RepositoryIndex?
+        /// The cached index was accepted but not decoded: the snapshot gave every app's
+        /// offered version, and the index is decoded when a check first needs it.
+        var indexDeferred = false
+        /// The deferred index's expiry, from the snapshot.
+        var indexExpires: Int64?
         var apps: [AppID: AppRecord]
     }
 
     func load(location: String) async throws -> Loaded {
+        let started = ContinuousClock.now
         try FileSystem.createDirectory(layout.root)
         try FileSystem.createDirectory(layout.appsDirectory)
         try FileSystem.createDirectory(configuration.cacheDirectory)
@@ -34,12 +40,20 @@ struct StateLoader: Sendable {
             repository.location = location
             try? FileSystem.removeTree(layout.cachedIndex)
         }
-        // The cached index is verified and decoded while the apps load.
-        async let cachedIndex = loadCachedIndex(accepted: repository.accepted)
+        let snapshot = StateSnapshot.take(layout: layout, repository: repository, trustedKeys: configuration.trustedKeys,
+                                          limit: configuration.limits.maximumIndexSize, logger: logger)
+        // Without a snapshot, the cached index is verified and decoded while the apps load.
+        // Both are blocking reads and decoding: they run on the blocking pool, whose threads
+        // work in parallel (tasks started from an event loop all stay on that one loop in
+        // `miniupdated`).
+        let accepted = repository.accepted
+        async let cachedIndex = snapshot == nil ? decodeCachedIndex(accepted: accepted) : nil
 
         // Most apps have no download directory: list the downloads once rather than
         // probing a directory per app.
         let appsWithDownloads = Set(try FileSystem.contentsOfDirectory("\(configuration.cacheDirectory)/downloads"))
+        // The snapshot's entries are checked while the apps directory is listed.
+        async let adopted = adoptAll(from: snapshot, appsWithDownloads: appsWithDownloads)
         var ids: [AppID] = []
         for name in try FileSystem.contentsOfDirectory(layout.appsDirectory) {
             guard let app = try? AppID(name) else {
@@ -48,23 +62,98 @@ struct StateLoader: Sendable {
             }
             ids.append(app)
         }
-        // Each app's directory is its own: they load in parallel, in one slice per CPU.
-        let slices = max(1, min(ids.count / 256, ProcessInfo.processInfo.activeProcessorCount))
-        let apps = try await withThrowingTaskGroup(of: [(AppID, AppRecord)].self) { group in
-            for slice in 0..<slices {
-                let mine = stride(from: slice, to: ids.count, by: slices).map { ids[$0] }
-                group.addTask { try mine.map { ($0, try loadApp($0, hasDownloads: appsWithDownloads.contains($0.rawValue))) } }
+        var apps = try await adopted
+        if !apps.isEmpty {
+            // An entry whose directory is gone, or no longer an app's, is dropped.
+            let listed = Set(ids)
+            for app in Array(apps.keys) where !listed.contains(app) { apps[app] = nil }
+        }
+        let unread = apps.isEmpty ? ids : ids.filter { apps[$0] == nil }
+        for (app, record) in try await readAll(unread, appsWithDownloads: appsWithDownloads) { apps[app] = record }
+
+        let index: RepositoryIndex?
+        var deferred = false
+        if snapshot == nil {
+            index = try await cachedIndex
+        } else if unread.isEmpty {
+            // Every app's offered version came from the snapshot: the index can wait.
+            index = nil
+            deferred = accepted != nil && FileSystem.exists(layout.cachedIndex)
+        } else {
+            // An app read from disk needs the index for what it is offered.
+            index = try await decodeCachedIndex(accepted: accepted)
+        }
+        if index == nil, !deferred { repository.validators = nil }
+        logger.debug("loaded \(apps.count) apps in \(ContinuousClock.now - started): \(apps.count - unread.count) from the start-up snapshot, \(unread.count) read from disk")
+        return Loaded(repository: repository, index: index, indexDeferred: deferred, indexExpires: deferred ? snapshot?.header.indexExpires : nil, apps: apps)
+    }
+
+    /// The records of the snapshot's entries whose apps are unchanged since; each chunk is
+    /// decoded and checked on the blocking pool, in parallel. A chunk that cannot be
+    /// decoded leaves its apps to be read from disk.
+    private func adoptAll(from snapshot: StateSnapshot?, appsWithDownloads: Set<String>) async throws -> [AppID: AppRecord] {
+        guard let snapshot else { return [:] }
+        return try await withThrowingTaskGroup(of: [AppRecord].self) { group in
+            for chunk in snapshot.chunks.indices {
+                group.addTask {
+                    try await BlockingWork.run {
+                        let entries: [StateSnapshot.Entry]
+                        do {
+                            entries = try snapshot.entries(inChunk: chunk)
+                        } catch {
+                            logger.warning("start-up snapshot: chunk \(chunk) cannot be decoded, reading its apps from disk: \(error)")
+                            return []
+                        }
+                        return try entries.compactMap { entry in
+                            try adopt(entry, hasDownloads: appsWithDownloads.contains(entry.app.rawValue))
+                        }
+                    }
+                }
             }
             var apps: [AppID: AppRecord] = [:]
-            apps.reserveCapacity(ids.count)
-            for try await loaded in group {
-                for (app, record) in loaded { apps[app] = record }
+            apps.reserveCapacity(snapshot.chunks.count * StateSnapshot.chunkSize)
+            for try await records in group {
+                for record in records { apps[record.app] = record }
             }
             return apps
         }
-        let index = await cachedIndex
-        if index == nil { repository.validators = nil }
-        return Loaded(repository: repository, index: index, apps: apps)
+    }
+
+    /// Reads and repairs each app's directory. Each is its own: they load in parallel, in
+    /// a few slices per CPU so that the pool's threads finish together, whichever also
+    /// decodes the index.
+    private func readAll(_ ids: [AppID], appsWithDownloads: Set<String>) async throws -> [(AppID, AppRecord)] {
+        let slices = max(1, min(ids.count / 256, 4 * ProcessInfo.processInfo.activeProcessorCount))
+        return try await withThrowingTaskGroup(of: [(AppID, AppRecord)].self) { group in
+            for slice in 0..<slices where slice < ids.count {
+                let mine = stride(from: slice, to: ids.count, by: slices).map { ids[$0] }
+                group.addTask {
+                    try await BlockingWork.run { try mine.map { ($0, try loadApp($0, hasDownloads: appsWithDownloads.contains($0.rawValue))) } }
+                }
+            }
+            var records: [(AppID, AppRecord)] = []
+            records.reserveCapacity(ids.count)
+            for try await loaded in group { records += loaded }
+            return records
+        }
+    }
+
+    /// The app's record from its snapshot entry, if its files are as they were when the
+    /// entry was written; nil if they changed (it must then be read from disk).
+    private func adopt(_ entry: StateSnapshot.Entry, hasDownloads: Bool) throws -> AppRecord? {
+        guard AppStamp(of: entry.app, in: layout) == entry.stamp else { return nil }
+        if hasDownloads {
+            let kept = Set([entry.state.installed, entry.state.previous, entry.state.staged].compactMap { $0?.text })
+            try PackageDownloader.tidy(cacheDirectory: configuration.cacheDirectory, app: entry.app, unpacked: kept)
+        }
+        var record = AppRecord(app: entry.app, persisted: entry.state)
+        record.available = entry.available
+        return record
+    }
+
+    /// The cached index, decoded on the blocking pool; see ``loadCachedIndex(accepted:)``.
+    func decodeCachedIndex(accepted: IndexVerifier.Accepted?) async throws -> RepositoryIndex? {
+        try await BlockingWork.run { loadCachedIndex(accepted: accepted) }
     }
 
     private func loadRepositoryState() -> PersistedRepositoryState {
@@ -78,7 +167,7 @@ struct StateLoader: Sendable {
 
     /// The cached index, if it is still the one accepted and its signature still verifies
     /// with today's trusted keys. Expiry is not checked here: it is checked before any use.
-    private func loadCachedIndex(accepted: IndexVerifier.Accepted?) -> RepositoryIndex? {
+    func loadCachedIndex(accepted: IndexVerifier.Accepted?) -> RepositoryIndex? {
         guard let accepted, FileSystem.exists(layout.cachedIndex) else { return nil }
         do {
             let bytes = try FileSystem.readFile(layout.cachedIndex, limit: configuration.limits.maximumIndexSize)
