@@ -59,6 +59,12 @@ struct BenchDaemon: Sendable {
         process.terminate()
         while process.isRunning { try? await Task.sleep(for: .milliseconds(10)) }
     }
+
+    /// SIGKILL, as a crash would end it (no start-up snapshot is left), and waits for the exit.
+    func kill() async {
+        Glibc.kill(pid, SIGKILL)
+        while process.isRunning { try? await Task.sleep(for: .milliseconds(10)) }
+    }
 }
 
 /// Calls `body` with the `sockaddr_un` of `path`.
