@@ -14,13 +14,36 @@ public struct Version: Sendable, Hashable, Comparable, CustomStringConvertible, 
         case alphanumeric(String)
     }
 
-    public let major: UInt64
-    public let minor: UInt64
-    public let patch: UInt64
-    public let prerelease: [PrereleaseIdentifier]
-    public let build: [String]
+    /// The parsed parts, behind one reference: a version is one word wherever it is kept
+    /// (each app's record holds several, mostly absent; a 10,000-app daemon held 5 MiB of
+    /// them inline), and copying one is a single retain.
+    private final class Parts: Sendable {
+        let major: UInt64
+        let minor: UInt64
+        let patch: UInt64
+        let prerelease: [PrereleaseIdentifier]
+        let build: [String]
+        let text: String
+
+        init(major: UInt64, minor: UInt64, patch: UInt64, prerelease: [PrereleaseIdentifier], build: [String], text: String) {
+            self.major = major
+            self.minor = minor
+            self.patch = patch
+            self.prerelease = prerelease
+            self.build = build
+            self.text = text
+        }
+    }
+
+    private let parts: Parts
+
+    public var major: UInt64 { parts.major }
+    public var minor: UInt64 { parts.minor }
+    public var patch: UInt64 { parts.patch }
+    public var prerelease: [PrereleaseIdentifier] { parts.prerelease }
+    public var build: [String] { parts.build }
     /// The exact text this version was parsed from.
-    public let text: String
+    public var text: String { parts.text }
 
     public static let maximumLength = 64
 
@@ -63,12 +86,7 @@ public struct Version: Sendable, Hashable, Comparable, CustomStringConvertible, 
         guard let major = Self.number(core[0]), let minor = Self.number(core[1]), let patch = Self.number(core[2]) else {
             throw invalid("MAJOR, MINOR and PATCH are numbers without leading zeros")
         }
-        self.major = major
-        self.minor = minor
-        self.patch = patch
-        self.prerelease = prerelease
-        self.build = build
-        self.text = text
+        parts = Parts(major: major, minor: minor, patch: patch, prerelease: prerelease, build: build, text: text)
     }
 
     private static func isDigit(_ byte: UInt8) -> Bool { (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) }
@@ -86,13 +104,14 @@ public struct Version: Sendable, Hashable, Comparable, CustomStringConvertible, 
     public var description: String { text }
 
     /// Equality is textual (`1.0.0+a` ≠ `1.0.0+b`); use ``hasSamePrecedence(as:)`` to ignore build metadata.
-    public static func == (lhs: Version, rhs: Version) -> Bool { lhs.text == rhs.text }
+    public static func == (lhs: Version, rhs: Version) -> Bool { lhs.parts === rhs.parts || lhs.text == rhs.text }
 
     public func hash(into hasher: inout Hasher) { hasher.combine(text) }
 
     public func hasSamePrecedence(as other: Version) -> Bool { !(self < other) && !(other < self) }
 
     public static func < (lhs: Version, rhs: Version) -> Bool {
+        let (lhs, rhs) = (lhs.parts, rhs.parts)
         if lhs.major != rhs.major { return lhs.major < rhs.major }
         if lhs.minor != rhs.minor { return lhs.minor < rhs.minor }
         if lhs.patch != rhs.patch { return lhs.patch < rhs.patch }
