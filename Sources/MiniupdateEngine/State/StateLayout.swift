@@ -1,3 +1,8 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
 import MiniupdateRepository
 
 /// Where everything lives under the state directory. See `docs/on-disk-layout.md`.
@@ -29,6 +34,11 @@ struct StateLayout: Sendable {
     func version(_ app: AppID, _ version: Version) -> String { "\(versionsDirectory(app))/\(version.text)" }
     func stagingDirectory(_ app: AppID) -> String { "\(appDirectory(app))/staging" }
     func trashDirectory(_ app: AppID) -> String { "\(appDirectory(app))/trash" }
+
+    /// An open descriptor of ``appsDirectory``, for lookups relative to it; close it.
+    func openAppsDirectory() throws -> CInt {
+        try systemCall("open", appsDirectory) { open(appsDirectory, O_RDONLY | O_DIRECTORY | O_CLOEXEC) }
+    }
 
     /// The relative target that `current` holds for an installed version.
     static func currentTarget(for version: Version) -> String { "versions/\(version.text)" }

@@ -1,3 +1,8 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
 import FoundationEssentials
 import Logging
 import MiniupdateRepository
@@ -93,6 +98,8 @@ struct StateLoader: Sendable {
     /// decoded leaves its apps to be read from disk.
     private func adoptAll(from snapshot: StateSnapshot?, appsWithDownloads: Set<String>) async throws -> [AppID: AppRecord] {
         guard let snapshot else { return [:] }
+        let appsDirectory = try layout.openAppsDirectory()
+        defer { close(appsDirectory) }
         return try await withThrowingTaskGroup(of: [AppRecord].self) { group in
             for chunk in snapshot.chunks.indices {
                 group.addTask {
@@ -105,7 +112,7 @@ struct StateLoader: Sendable {
                             return []
                         }
                         return try entries.compactMap { entry in
-                            try adopt(entry, hasDownloads: appsWithDownloads.contains(entry.app.rawValue))
+                            try adopt(entry, appsDirectory: appsDirectory, hasDownloads: appsWithDownloads.contains(entry.app.rawValue))
                         }
                     }
                 }
@@ -140,8 +147,8 @@ struct StateLoader: Sendable {
 
     /// The app's record from its snapshot entry, if its files are as they were when the
     /// entry was written; nil if they changed (it must then be read from disk).
-    private func adopt(_ entry: StateSnapshot.Entry, hasDownloads: Bool) throws -> AppRecord? {
-        guard AppStamp(of: entry.app, in: layout) == entry.stamp else { return nil }
+    private func adopt(_ entry: StateSnapshot.Entry, appsDirectory: CInt, hasDownloads: Bool) throws -> AppRecord? {
+        guard AppStamp(of: entry.app, inAppsDirectory: appsDirectory) == entry.stamp else { return nil }
         if hasDownloads {
             let kept = Set([entry.state.installed, entry.state.previous, entry.state.staged].compactMap { $0?.text })
             try PackageDownloader.tidy(cacheDirectory: configuration.cacheDirectory, app: entry.app, unpacked: kept)

@@ -61,7 +61,9 @@ struct StateSnapshot: Sendable {
     /// holds a raw newline inside a value).
     static func write(_ records: some Collection<AppRecord>, repository: PersistedRepositoryState, trustedKeys: [RepositoryPublicKey],
                       indexExpires: Int64?, layout: StateLayout) throws {
-        let entries = records.map { Entry(app: $0.app, stamp: AppStamp(of: $0.app, in: layout), state: $0.persisted, available: $0.available) }
+        let appsDirectory = try layout.openAppsDirectory()
+        defer { close(appsDirectory) }
+        let entries = records.map { Entry(app: $0.app, stamp: AppStamp(of: $0.app, inAppsDirectory: appsDirectory), state: $0.persisted, available: $0.available) }
         let chunks = stride(from: 0, to: entries.count, by: chunkSize).map { entries[$0..<min($0 + chunkSize, entries.count)] }
         let header = Header(repository: repository, trustedKeys: keyIDs(trustedKeys), indexExpires: indexExpires, chunks: chunks.count)
         var bytes: [UInt8] = []
@@ -123,7 +125,9 @@ struct StateSnapshot: Sendable {
 struct AppStamp: Codable, Sendable, Equatable {
     var value: UInt64
 
-    init(of app: AppID, in layout: StateLayout) {
+    /// The stamp of `app` as it is now; `appsDirectory` is an open descriptor of the apps
+    /// directory, which keeps each lookup to two path components.
+    init(of app: AppID, inAppsDirectory appsDirectory: CInt) {
         var hash: UInt64 = 0xcbf2_9ce4_8422_2325
         func mix(_ number: Int64) {
             var bits = UInt64(bitPattern: number)
@@ -132,9 +136,10 @@ struct AppStamp: Codable, Sendable, Equatable {
                 bits >>= 8
             }
         }
-        for path in [layout.appDirectory(app), layout.versionsDirectory(app), layout.appState(app)] {
+        let name = app.rawValue
+        for path in [name, "\(name)/versions", "\(name)/state.json"] {
             var facts = stat()
-            if lstat(path, &facts) == 0 {
+            if fstatat(appsDirectory, path, &facts, AT_SYMLINK_NOFOLLOW) == 0 {
                 mix(Int64(facts.st_ino))
                 mix(Int64(facts.st_ctim.tv_sec))
                 mix(Int64(facts.st_ctim.tv_nsec))
