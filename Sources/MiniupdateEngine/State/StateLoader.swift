@@ -57,23 +57,26 @@ struct StateLoader: Sendable {
         // Most apps have no download directory: list the downloads once rather than
         // probing a directory per app.
         let appsWithDownloads = Set(try FileSystem.contentsOfDirectory("\(configuration.cacheDirectory)/downloads"))
-        // The snapshot's entries are checked while the apps directory is listed.
-        async let adopted = adoptAll(from: snapshot, appsWithDownloads: appsWithDownloads)
-        var ids: [AppID] = []
-        for name in try FileSystem.contentsOfDirectory(layout.appsDirectory) {
-            guard let app = try? AppID(name) else {
-                if !FileSystem.isTemporaryName(name) { logger.warning("ignoring \(layout.appsDirectory)/\(name): not an app id") }
-                continue
-            }
-            ids.append(app)
-        }
-        var apps = try await adopted
-        if !apps.isEmpty {
+        let appsDirectory = try layout.openAppsDirectory()
+        defer { close(appsDirectory) }
+        // While the apps directory is as the snapshot saw it, its entries are every app
+        // there is: no need to list 10,000 names. Otherwise the listing runs while the
+        // entries are checked.
+        let sameApps = snapshot.map { $0.header.appsDirectory != nil && $0.header.appsDirectory == AppStamp(ofDirectory: appsDirectory) } ?? false
+        async let adopted = adoptAll(from: snapshot, appsDirectory: appsDirectory, appsWithDownloads: appsWithDownloads)
+        var ids = sameApps ? nil : try listApps()
+        let adoption = try await adopted
+        if ids == nil, !adoption.complete { ids = try listApps() }
+        var apps = adoption.records
+        let unread: [AppID]
+        if let ids {
             // An entry whose directory is gone, or no longer an app's, is dropped.
             let listed = Set(ids)
             for app in Array(apps.keys) where !listed.contains(app) { apps[app] = nil }
+            unread = ids.filter { apps[$0] == nil }
+        } else {
+            unread = adoption.changed
         }
-        let unread = apps.isEmpty ? ids : ids.filter { apps[$0] == nil }
         for (app, record) in try await readAll(unread, appsWithDownloads: appsWithDownloads) { apps[app] = record }
 
         let index: RepositoryIndex?
@@ -93,37 +96,65 @@ struct StateLoader: Sendable {
         return Loaded(repository: repository, index: index, indexDeferred: deferred, indexExpires: deferred ? snapshot?.header.indexExpires : nil, apps: apps)
     }
 
-    /// The records of the snapshot's entries whose apps are unchanged since; each chunk is
-    /// decoded and checked on the blocking pool, in parallel. A chunk that cannot be
-    /// decoded leaves its apps to be read from disk.
-    private func adoptAll(from snapshot: StateSnapshot?, appsWithDownloads: Set<String>) async throws -> [AppID: AppRecord] {
-        guard let snapshot else { return [:] }
-        let appsDirectory = try layout.openAppsDirectory()
-        defer { close(appsDirectory) }
-        return try await withThrowingTaskGroup(of: [AppRecord].self) { group in
+    /// What the snapshot gave: the records of apps unchanged since it was written, the
+    /// apps that changed, and whether every chunk could be decoded (if not, the apps of
+    /// the others are unknown).
+    private struct Adoption: Sendable {
+        var records: [AppID: AppRecord] = [:]
+        var changed: [AppID] = []
+        var complete = true
+    }
+
+    /// Checks the snapshot's entries against the disk; each chunk is decoded and checked on
+    /// the blocking pool, in parallel.
+    private func adoptAll(from snapshot: StateSnapshot?, appsDirectory: CInt, appsWithDownloads: Set<String>) async throws -> Adoption {
+        guard let snapshot else { return Adoption(complete: false) }
+        return try await withThrowingTaskGroup(of: Adoption.self) { group in
             for chunk in snapshot.chunks.indices {
                 group.addTask {
                     try await BlockingWork.run {
+                        var adoption = Adoption()
                         let entries: [StateSnapshot.Entry]
                         do {
                             entries = try snapshot.entries(inChunk: chunk)
                         } catch {
                             logger.warning("start-up snapshot: chunk \(chunk) cannot be decoded, reading its apps from disk: \(error)")
-                            return []
+                            adoption.complete = false
+                            return adoption
                         }
-                        return try entries.compactMap { entry in
-                            try adopt(entry, appsDirectory: appsDirectory, hasDownloads: appsWithDownloads.contains(entry.app.rawValue))
+                        for entry in entries {
+                            if let record = try adopt(entry, appsDirectory: appsDirectory, hasDownloads: appsWithDownloads.contains(entry.app.rawValue)) {
+                                adoption.records[entry.app] = record
+                            } else {
+                                adoption.changed.append(entry.app)
+                            }
                         }
+                        return adoption
                     }
                 }
             }
-            var apps: [AppID: AppRecord] = [:]
-            apps.reserveCapacity(snapshot.chunks.count * StateSnapshot.chunkSize)
-            for try await records in group {
-                for record in records { apps[record.app] = record }
+            var all = Adoption()
+            all.records.reserveCapacity(snapshot.chunks.count * StateSnapshot.chunkSize)
+            for try await adoption in group {
+                all.records.merge(adoption.records) { first, _ in first }
+                all.changed += adoption.changed
+                all.complete = all.complete && adoption.complete
             }
-            return apps
+            return all
         }
+    }
+
+    /// The app ids in the apps directory; other names are logged and skipped.
+    private func listApps() throws -> [AppID] {
+        var ids: [AppID] = []
+        for name in try FileSystem.contentsOfDirectory(layout.appsDirectory) {
+            guard let app = try? AppID(name) else {
+                if !FileSystem.isTemporaryName(name) { logger.warning("ignoring \(layout.appsDirectory)/\(name): not an app id") }
+                continue
+            }
+            ids.append(app)
+        }
+        return ids
     }
 
     /// Reads and repairs each app's directory. Each is its own: they load in parallel, in
@@ -148,7 +179,7 @@ struct StateLoader: Sendable {
     /// The app's record from its snapshot entry, if its files are as they were when the
     /// entry was written; nil if they changed (it must then be read from disk).
     private func adopt(_ entry: StateSnapshot.Entry, appsDirectory: CInt, hasDownloads: Bool) throws -> AppRecord? {
-        guard AppStamp(of: entry.app, inAppsDirectory: appsDirectory) == entry.stamp else { return nil }
+        guard let stamp = AppStamp(of: entry.app, inAppsDirectory: appsDirectory), stamp == entry.stamp else { return nil }
         if hasDownloads {
             let kept = Set([entry.state.installed, entry.state.previous, entry.state.staged].compactMap { $0?.text })
             try PackageDownloader.tidy(cacheDirectory: configuration.cacheDirectory, app: entry.app, unpacked: kept)

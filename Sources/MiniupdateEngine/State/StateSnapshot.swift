@@ -32,6 +32,9 @@ struct StateSnapshot: Sendable {
         var trustedKeys: [String]
         /// When the cached index expires, for the status until the index is decoded again.
         var indexExpires: Int64?
+        /// The apps directory's own stamp: while it matches, no app directory was added,
+        /// removed or renamed, and the entries are the whole list of apps.
+        var appsDirectory: AppStamp?
         var chunks: Int
     }
 
@@ -63,9 +66,13 @@ struct StateSnapshot: Sendable {
                       indexExpires: Int64?, layout: StateLayout) throws {
         let appsDirectory = try layout.openAppsDirectory()
         defer { close(appsDirectory) }
-        let entries = records.map { Entry(app: $0.app, stamp: AppStamp(of: $0.app, inAppsDirectory: appsDirectory), state: $0.persisted, available: $0.available) }
+        // An app whose directory is gone has no entry.
+        let entries = records.compactMap { record in
+            AppStamp(of: record.app, inAppsDirectory: appsDirectory).map { Entry(app: record.app, stamp: $0, state: record.persisted, available: record.available) }
+        }
         let chunks = stride(from: 0, to: entries.count, by: chunkSize).map { entries[$0..<min($0 + chunkSize, entries.count)] }
-        let header = Header(repository: repository, trustedKeys: keyIDs(trustedKeys), indexExpires: indexExpires, chunks: chunks.count)
+        let header = Header(repository: repository, trustedKeys: keyIDs(trustedKeys), indexExpires: indexExpires,
+                            appsDirectory: AppStamp(ofDirectory: appsDirectory), chunks: chunks.count)
         var bytes: [UInt8] = []
         do {
             let encoder = JSONEncoder()
@@ -125,29 +132,45 @@ struct StateSnapshot: Sendable {
 struct AppStamp: Codable, Sendable, Equatable {
     var value: UInt64
 
-    /// The stamp of `app` as it is now; `appsDirectory` is an open descriptor of the apps
-    /// directory, which keeps each lookup to two path components.
-    init(of app: AppID, inAppsDirectory appsDirectory: CInt) {
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        func mix(_ number: Int64) {
+    /// The stamp of `app` as it is now, nil if its directory is missing; `appsDirectory`
+    /// is an open descriptor of the apps directory, which keeps each lookup to two path
+    /// components.
+    init?(of app: AppID, inAppsDirectory appsDirectory: CInt) {
+        var hash = Self.seed
+        let name = app.rawValue
+        for (index, path) in [name, "\(name)/versions", "\(name)/state.json"].enumerated() {
+            var facts = stat()
+            if fstatat(appsDirectory, path, &facts, AT_SYMLINK_NOFOLLOW) == 0 {
+                Self.mix(facts, into: &hash)
+            } else if index == 0 {
+                return nil
+            } else {
+                Self.mix(stat(), into: &hash)
+            }
+        }
+        value = hash
+    }
+
+    /// The stamp of the open directory `descriptor` itself: it changes whenever an entry
+    /// is added to, removed from or renamed in that directory.
+    init?(ofDirectory descriptor: CInt) {
+        var facts = stat()
+        guard fstat(descriptor, &facts) == 0 else { return nil }
+        var hash = Self.seed
+        Self.mix(facts, into: &hash)
+        value = hash
+    }
+
+    private static let seed: UInt64 = 0xcbf2_9ce4_8422_2325
+
+    private static func mix(_ facts: stat, into hash: inout UInt64) {
+        for number in [Int64(facts.st_ino), Int64(facts.st_ctim.tv_sec), Int64(facts.st_ctim.tv_nsec)] {
             var bits = UInt64(bitPattern: number)
             for _ in 0..<8 {
                 hash = (hash ^ (bits & 0xff)) &* 0x0000_0100_0000_01b3
                 bits >>= 8
             }
         }
-        let name = app.rawValue
-        for path in [name, "\(name)/versions", "\(name)/state.json"] {
-            var facts = stat()
-            if fstatat(appsDirectory, path, &facts, AT_SYMLINK_NOFOLLOW) == 0 {
-                mix(Int64(facts.st_ino))
-                mix(Int64(facts.st_ctim.tv_sec))
-                mix(Int64(facts.st_ctim.tv_nsec))
-            } else {
-                for _ in 0..<3 { mix(0) }
-            }
-        }
-        value = hash
     }
 
     init(from decoder: any Decoder) throws {
