@@ -63,6 +63,26 @@ import Testing
         await harness.remove()
     }
 
+    /// The index a snapshot start leaves on disk still makes the first check conditional:
+    /// it is decoded then, and the repository's 304 reuses it.
+    @Test func theFirstCheckAfterASnapshotStartIsConditional() async throws {
+        let harness = try await EngineHarness.make(http: true)
+        try await prepare(harness)
+        let logs = LogCapture()
+        let engine = try await harness.makeEngine(logger: logs.logger)
+        #expect(logs.contains("2 from the start-up snapshot, 0 read from disk"), "\(logs.all)")
+        let fetchesBefore = harness.server!.requests(to: "/index.signed").count
+        try await EngineHarness.run(engine) { engine, _ in
+            let results = try await engine.checkAll()
+            #expect(results[appID(Self.apps[0])] == CheckResult(hasUpdate: true, version: version("1.1.0")))
+            #expect(results[appID(Self.apps[1])] == CheckResult(hasUpdate: false, version: nil))
+        }
+        let fetches = harness.server!.requests(to: "/index.signed").dropFirst(fetchesBefore)
+        #expect(fetches.map(\.status) == [304])
+        #expect(fetches.first?.header("If-None-Match") != nil)
+        await harness.remove()
+    }
+
     /// An app changed while the daemon was stopped (here `current` switched by hand, as a
     /// crash between the switch and the state file would leave it) is read from disk;
     /// the unchanged one still comes from the snapshot.

@@ -126,6 +126,7 @@ printf '[Service]\nWatchdogSec=3s\n' >/etc/systemd/system/miniupdated.service.d/
 systemctl daemon-reload
 systemctl restart miniupdated
 sleep 4
+check "the restart read the start-up snapshot, not every app" 'journalctl -u miniupdated --no-pager | grep -qE "[1-9][0-9]* from the start-up snapshot, 0 read from disk"'
 check "no watchdog restart while healthy" '[ "$(systemctl show -P NRestarts miniupdated)" = 0 ] && systemctl -q is-active miniupdated'
 frozen=$(systemctl show -P MainPID miniupdated)
 kill -STOP "$frozen"
@@ -136,6 +137,7 @@ rm -rf /etc/systemd/system/miniupdated.service.d; systemctl daemon-reload
 echo "=== 9. stop is clean"
 systemctl stop miniupdated
 check "systemctl stop: inactive, result success" '! systemctl -q is-active miniupdated && [ "$(systemctl show -P Result miniupdated)" = success ]'
+check "a clean stop leaves the start-up snapshot" 'test -s /var/lib/miniupdate/snapshot.json'
 
 echo "=== 10. remove keeps the state, purge deletes it"
 apt-get remove -y miniupdate >/tmp/apt-remove.log 2>&1

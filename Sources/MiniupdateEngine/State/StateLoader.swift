@@ -92,7 +92,9 @@ struct StateLoader: Sendable {
             index = try await decodeCachedIndex(accepted: accepted)
         }
         if index == nil, !deferred { repository.validators = nil }
-        logger.debug("loaded \(apps.count) apps in \(ContinuousClock.now - started): \(apps.count - unread.count) from the start-up snapshot, \(unread.count) read from disk")
+        let elapsed = (ContinuousClock.now - started).components
+        let milliseconds = elapsed.seconds * 1000 + elapsed.attoseconds / 1_000_000_000_000_000
+        logger.info("loaded \(apps.count) apps in \(milliseconds) ms: \(apps.count - unread.count) from the start-up snapshot, \(unread.count) read from disk")
         return Loaded(repository: repository, index: index, indexDeferred: deferred, indexExpires: deferred ? snapshot?.header.indexExpires : nil, apps: apps)
     }
 
