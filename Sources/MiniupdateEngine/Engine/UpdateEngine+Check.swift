@@ -176,14 +176,13 @@ extension UpdateEngine {
     /// Decodes the cached index that a start from the snapshot left on disk, verifying it
     /// with today's keys. If it no longer verifies, the fetch that follows is unconditional.
     private func decodeDeferredIndex() async {
-        guard cachedIndexDeferred else { return }
+        guard deferredIndex != nil else { return }
         let generation = configurationGeneration
         let loader = StateLoader(layout: layout, configuration: configuration, verifier: verifier, logger: logger)
         let index = try? await loader.decodeCachedIndex(accepted: repositoryState.accepted)
         // A reload meanwhile decided afresh (it may have dropped the index).
-        guard generation == configurationGeneration, cachedIndexDeferred else { return }
-        cachedIndexDeferred = false
-        deferredIndexExpires = nil
+        guard generation == configurationGeneration, deferredIndex != nil else { return }
+        deferredIndex = nil
         currentIndex = index
     }
 

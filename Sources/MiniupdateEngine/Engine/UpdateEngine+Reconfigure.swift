@@ -16,8 +16,7 @@ extension UpdateEngine {
             repositoryState.accepted = nil
             repositoryState.validators = nil
             currentIndex = nil
-            cachedIndexDeferred = false
-            deferredIndexExpires = nil
+            deferredIndex = nil
             saveRepositoryState()
             try? FileSystem.removeTree(layout.cachedIndex)
         }

@@ -43,7 +43,7 @@ extension UpdateEngine {
             generation: generation,
             repository: transport.location,
             serial: repositoryState.accepted?.serial,
-            indexExpires: currentIndex?.expires ?? deferredIndexExpires,
+            indexExpires: currentIndex?.expires ?? deferredIndex?.expires,
             lastCheck: repositoryState.lastCheck,
             lastError: repositoryState.lastError,
             apps: apps.values.filter(\.isInstalled).sorted { $0.app < $1.app }.map {

@@ -46,10 +46,9 @@ public actor UpdateEngine {
     var apps: [AppID: AppRecord] { didSet { changes.bump() } }
     var repositoryState: PersistedRepositoryState { didSet { changes.bump() } }
     var currentIndex: RepositoryIndex? { didSet { changes.bump() } }
-    /// The accepted index is on disk but not decoded yet (a start from the snapshot): the
-    /// next fetch decodes it first. Its expiry meanwhile, for the status.
-    var cachedIndexDeferred = false
-    var deferredIndexExpires: Int64?
+    /// Set while the accepted index is on disk but not decoded yet (a start from the
+    /// snapshot): the next fetch decodes it first.
+    var deferredIndex: DeferredIndex?
     /// Events of the step in progress, while ``batchingEvents(_:)`` runs.
     var eventBatch: [EngineEvent]?
 
@@ -78,8 +77,7 @@ public actor UpdateEngine {
         self.apps = loaded.apps
         self.repositoryState = loaded.repository
         self.currentIndex = loaded.index
-        self.cachedIndexDeferred = loaded.indexDeferred
-        self.deferredIndexExpires = loaded.indexExpires
+        self.deferredIndex = loaded.deferredIndex
         if let index = loaded.index {
             for app in Array(apps.keys) {
                 let offered = apps[app]?.offeredUpdate(in: index)
@@ -127,11 +125,6 @@ public actor UpdateEngine {
     func enqueue(_ job: Job) -> Bool {
         if case .terminated = jobSink.yield(job) { return false }
         return true
-    }
-
-    /// Starts a check of `app` in the background; its outcome arrives as events.
-    public func requestCheck(_ app: AppID) {
-        _ = enqueue(.check(app))
     }
 
     /// One app's cold start: checks it in the background if its last successful check is
@@ -202,7 +195,7 @@ public actor UpdateEngine {
     func writeSnapshot() {
         do {
             try StateSnapshot.write(apps.values, repository: repositoryState, trustedKeys: configuration.trustedKeys,
-                                    indexExpires: currentIndex?.expires ?? deferredIndexExpires, layout: layout)
+                                    indexExpires: currentIndex?.expires ?? deferredIndex?.expires, layout: layout)
         } catch {
             logger.warning("cannot write the start-up snapshot; the next start reads every app: \(error)")
         }

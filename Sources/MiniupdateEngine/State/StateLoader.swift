@@ -19,11 +19,9 @@ struct StateLoader: Sendable {
     struct Loaded {
         var repository: PersistedRepositoryState
         var index: RepositoryIndex?
-        /// The cached index was accepted but not decoded: the snapshot gave every app's
-        /// offered version, and the index is decoded when a check first needs it.
-        var indexDeferred = false
-        /// The deferred index's expiry, from the snapshot.
-        var indexExpires: Int64?
+        /// Set when the cached index was accepted but not decoded: the snapshot gave every
+        /// app's offered version, and the index is decoded when a check first needs it.
+        var deferredIndex: DeferredIndex?
         var apps: [AppID: AppRecord]
     }
 
@@ -80,22 +78,22 @@ struct StateLoader: Sendable {
         for (app, record) in try await readAll(unread, appsWithDownloads: appsWithDownloads) { apps[app] = record }
 
         let index: RepositoryIndex?
-        var deferred = false
+        var deferred: DeferredIndex?
         if snapshot == nil {
             index = try await cachedIndex
-        } else if unread.isEmpty {
+        } else if let snapshot, unread.isEmpty {
             // Every app's offered version came from the snapshot: the index can wait.
             index = nil
-            deferred = accepted != nil && FileSystem.exists(layout.cachedIndex)
+            if accepted != nil, FileSystem.exists(layout.cachedIndex) { deferred = DeferredIndex(expires: snapshot.header.indexExpires) }
         } else {
             // An app read from disk needs the index for what it is offered.
             index = try await decodeCachedIndex(accepted: accepted)
         }
-        if index == nil, !deferred { repository.validators = nil }
+        if index == nil, deferred == nil { repository.validators = nil }
         let elapsed = (ContinuousClock.now - started).components
         let milliseconds = elapsed.seconds * 1000 + elapsed.attoseconds / 1_000_000_000_000_000
         logger.info("loaded \(apps.count) apps in \(milliseconds) ms: \(apps.count - unread.count) from the start-up snapshot, \(unread.count) read from disk")
-        return Loaded(repository: repository, index: index, indexDeferred: deferred, indexExpires: deferred ? snapshot?.header.indexExpires : nil, apps: apps)
+        return Loaded(repository: repository, index: index, deferredIndex: deferred, apps: apps)
     }
 
     /// What the snapshot gave: the records of apps unchanged since it was written, the

@@ -121,3 +121,9 @@ struct StateSnapshot: Sendable {
         return StateSnapshot(header: header, chunks: Array(lines.dropFirst()))
     }
 }
+
+/// The accepted index left on disk undecoded by a start from the snapshot.
+struct DeferredIndex: Sendable {
+    /// Its expiry, from the snapshot, for the status until it is decoded.
+    var expires: Int64?
+}
