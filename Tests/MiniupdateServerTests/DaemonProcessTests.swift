@@ -107,6 +107,12 @@ func run(_ executable: String, _ arguments: [String]) async throws -> (Int32, St
     return (process.terminationStatus, readText(outPath) ?? "", readText(errPath) ?? "")
 }
 
+/// Waits until `miniupdatectl status --json` shows `version` staged.
+func waitUntilStaged(_ version: String, socket: String, sourceLocation: SourceLocation = #_sourceLocation) async throws {
+    try await waitUntil({ (try? await ctl(["status", "--json"], socket: socket))?.1.contains("\"stagedVersion\" : \"\(version)\"") ?? false },
+                        sourceLocation: sourceLocation)
+}
+
 /// Polls `condition` (asynchronous or not) for up to ten seconds.
 func waitUntil(_ condition: @Sendable () async -> Bool, sourceLocation: SourceLocation = #_sourceLocation) async throws {
     for _ in 0..<1000 {
@@ -141,7 +147,7 @@ extension ServerHarness {
         for round in 1...20 {
             try harness.repo.publish(Self.app, "1.0.\(round)")
             _ = try await ctl(["check", Self.app], socket: socket)
-            try await waitUntil { (try? await ctl(["status", "--json"], socket: socket))?.1.contains("\"stagedVersion\" : \"1.0.\(round)\"") ?? false }
+            try await waitUntilStaged("1.0.\(round)", socket: socket)
             let fd = try await connectUnix(socket)
             _ = sendNow(fd, Array(#"{"jsonrpc":"2.0","id":1,"method":"applyUpdate","params":{"app":"\#(Self.app)"}}"#.utf8) + [0x0a])
             close(fd)
@@ -176,7 +182,7 @@ extension ServerHarness {
         (status, out, _) = try await ctl(["check", Self.app], socket: socket)
         #expect(out.contains("update available: 1.1.0"))
 
-        try await waitUntil { (try? await ctl(["status", "--json"], socket: socket))?.1.contains("\"stagedVersion\" : \"1.1.0\"") ?? false }
+        try await waitUntilStaged("1.1.0", socket: socket)
         (status, out, _) = try await ctl(["status"], socket: socket)
         #expect(out.contains("1 updates ready"))
         #expect(out.contains("ready"))
@@ -215,7 +221,7 @@ extension ServerHarness {
         _ = try await ctl(["install", Self.app], socket: socket)
         try harness.repo.publish(Self.app, "1.1.0")
         _ = try await ctl(["check"], socket: socket)
-        try await waitUntil { (try? await ctl(["status", "--json"], socket: socket))?.1.contains("\"stagedVersion\" : \"1.1.0\"") ?? false }
+        try await waitUntilStaged("1.1.0", socket: socket)
         // The status line is refreshed at most twice a second: let the last refresh pass.
         try await Task.sleep(for: .seconds(2))
         let before = Self.contextSwitches(of: daemon.process.processIdentifier)
@@ -333,7 +339,7 @@ extension ServerHarness {
         harness.http!.clearLog()
         daemon = try await DaemonProcess.start(harness)
         defer { daemon.signal(SIGKILL) }
-        try await waitUntil { (try? await ctl(["status", "--json"], socket: harness.socketPath))?.1.contains("\"stagedVersion\" : \"2.0.0\"") ?? false }
+        try await waitUntilStaged("2.0.0", socket: harness.socketPath)
         let resumed = try #require(harness.http!.requests(to: "/" + release.package).first)
         #expect(resumed.header("Range") == "bytes=\(kept)-")
         #expect(resumed.bodyBytes == Int(release.size) - kept)
