@@ -17,7 +17,7 @@ struct ConfigurationFile: Sendable, Equatable {
         "repository", "state-directory", "cache-directory", "socket", "log-level", "check-interval", "check-retry-interval",
         "max-concurrent-downloads", "max-index-size", "max-package-size", "max-unpacked-size", "max-files",
         "connect-timeout", "idle-timeout", "transfer-timeout", "low-speed-limit", "low-speed-time",
-        "max-redirects", "max-clients", "max-client-queue", "max-subscriptions", "admin-group",
+        "max-redirects", "keep-alive-timeout", "max-clients", "max-client-queue", "max-subscriptions", "admin-group",
     ]
     static let repeatedKeys: Set<String> = ["trusted-key"]
     /// Keys of the form `app-owner.<app id>`.

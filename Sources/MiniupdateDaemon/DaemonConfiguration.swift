@@ -81,7 +81,8 @@ public struct DaemonConfiguration: Sendable {
             transferTimeout: try duration("transfer-timeout", defaults.transfer.transferTimeout),
             lowSpeedLimit: try size("low-speed-limit", defaults.transfer.lowSpeedLimit),
             lowSpeedWindow: try duration("low-speed-time", defaults.transfer.lowSpeedWindow),
-            maximumRedirects: try count("max-redirects", defaults.transfer.maximumRedirects)
+            maximumRedirects: try count("max-redirects", defaults.transfer.maximumRedirects),
+            keepAliveTimeout: try duration("keep-alive-timeout", defaults.transfer.keepAliveTimeout)
         )
         let limits = EngineLimits(
             transfer: transfer,

@@ -34,6 +34,7 @@ import Testing
             check-retry-interval = 30s
             max-package-size = 64M
             idle-timeout = 1500ms
+            keep-alive-timeout = 5s
             log-level = debug
             """
         var configuration = try parse(text)
@@ -44,6 +45,7 @@ import Testing
         #expect(configuration.server.checkRetryInterval == .seconds(30))
         #expect(configuration.engine.limits.maximumPackageSize == 64 << 20)
         #expect(configuration.engine.limits.transfer.idleTimeout == .milliseconds(1500))
+        #expect(configuration.engine.limits.transfer.keepAliveTimeout == .seconds(5))
         #expect(configuration.logLevel == .debug)
 
         configuration = try parse(text, environment: ["MINIUPDATE_SOCKET": "/run/from-env.sock"])

@@ -213,7 +213,7 @@ extension ServerHarness {
     /// pool, woke once a second for the rest of the process's life after its first task;
     /// `Task.sleep` started it too.)
     @Test func anIdleDaemonDoesNotWakeUp() async throws {
-        let harness = try await ServerHarness.make()
+        let harness = try await ServerHarness.make(http: true)
         try harness.repo.publish(Self.app, "1.0.0")
         let daemon = try await DaemonProcess.start(harness)
         defer { daemon.signal(SIGKILL) }
@@ -222,8 +222,10 @@ extension ServerHarness {
         try harness.repo.publish(Self.app, "1.1.0")
         _ = try await ctl(["check"], socket: socket)
         try await waitUntilStaged("1.1.0", socket: socket)
-        // The status line is refreshed at most twice a second: let the last refresh pass.
+        // The status line is refreshed at most twice a second, and connections to the repository
+        // are closed a second after they fall idle: let both pass.
         try await Task.sleep(for: .seconds(2))
+        #expect(harness.http?.openConnections == 0, "a connection to the repository is still open, to be closed later")
         let before = Self.contextSwitches(of: daemon.process.processIdentifier)
         try await Task.sleep(for: .seconds(3))
         let after = Self.contextSwitches(of: daemon.process.processIdentifier)

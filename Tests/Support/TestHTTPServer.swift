@@ -44,7 +44,15 @@ public final class TestHTTPServer: Sendable {
         var log: [LoggedRequest] = []
         var delayedInFlight = 0
         var maximumDelayedInFlight = 0
+        var openConnections = 0
     }
+
+    /// Client connections open right now (a keep-alive connection counts until the client closes it).
+    public var openConnections: Int { state.withLockedValue { $0.openConnections } }
+
+    func connectionOpened() { state.withLockedValue { $0.openConnections += 1 } }
+
+    func connectionClosed() { state.withLockedValue { $0.openConnections -= 1 } }
 
     /// Delayed requests waiting right now.
     public var delayedRequestsWaiting: Int { state.withLockedValue { $0.delayedInFlight } }
@@ -122,6 +130,16 @@ private final class FileHandler: ChannelInboundHandler, @unchecked Sendable {
     init(root: String, server: StateBox) {
         self.root = root
         self.box = server
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        box.server?.connectionOpened()
+        context.fireChannelActive()
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        box.server?.connectionClosed()
+        context.fireChannelInactive()
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {

@@ -33,6 +33,7 @@ public final class HTTPTransport: RepositoryTransport {
             decompression: .disabled
         )
         configuration.httpVersion = .http1Only
+        configuration.connectionPool = .init(idleTimeout: .init(limits.keepAliveTimeout))
         self.client = HTTPClient(eventLoopGroup: MultiThreadedEventLoopGroup.singleton, configuration: configuration)
     }
 

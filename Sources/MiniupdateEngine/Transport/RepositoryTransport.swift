@@ -82,6 +82,10 @@ public struct TransferLimits: Sendable, Equatable {
     public var lowSpeedWindow: Duration
     /// The most redirects followed for one request.
     public var maximumRedirects: Int
+    /// How long a connection to the repository stays open once idle, for the next request to reuse.
+    /// Checks and downloads come in bursts hours apart, so reuse matters only within a burst;
+    /// a connection kept longer costs a descriptor, the server's resources, and a wakeup to close it.
+    public var keepAliveTimeout: Duration
 
     public init(
         connectTimeout: Duration = .seconds(10),
@@ -89,7 +93,8 @@ public struct TransferLimits: Sendable, Equatable {
         transferTimeout: Duration = .seconds(3600),
         lowSpeedLimit: Int64 = 1024,
         lowSpeedWindow: Duration = .seconds(60),
-        maximumRedirects: Int = 5
+        maximumRedirects: Int = 5,
+        keepAliveTimeout: Duration = .seconds(1)
     ) {
         self.connectTimeout = connectTimeout
         self.idleTimeout = idleTimeout
@@ -97,6 +102,7 @@ public struct TransferLimits: Sendable, Equatable {
         self.lowSpeedLimit = lowSpeedLimit
         self.lowSpeedWindow = lowSpeedWindow
         self.maximumRedirects = maximumRedirects
+        self.keepAliveTimeout = keepAliveTimeout
     }
 }
 
