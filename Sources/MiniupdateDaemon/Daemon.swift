@@ -55,6 +55,7 @@ public struct Daemon: Sendable {
             EngineService(engine: engine),
             EventService(server: server),
             StatusService(engine: engine, notifier: notifier),
+            MemoryReleaseService(engine: engine),
             SocketService(server: server, listener: listener, notifier: notifier),
             ReloadService(flags: flags, engine: engine, server: server, notifier: notifier, logger: logger),
         ]

@@ -11,4 +11,8 @@ int miniupdate_syncfs(int fd);
 /// turns off glibc's raising of both after large frees. Returns 0 if either failed.
 int miniupdate_fix_malloc_thresholds(int bytes);
 
+/// malloc_trim(3) with no padding: hands every free page of every arena back to the
+/// system, not only the top of the main heap. Returns 1 if memory was released.
+int miniupdate_release_free_memory(void);
+
 #endif
