@@ -14,3 +14,12 @@ int miniupdate_fix_malloc_thresholds(int bytes) {
 int miniupdate_release_free_memory(void) {
     return malloc_trim(0);
 }
+
+/* Declared by the Swift runtime (include/swift/Runtime/ConcurrencyHooks.def); a static
+ * link binds this reference even though the archive keeps the symbol out of dlsym's reach. */
+extern void *swift_task_enqueueGlobal_hook;
+
+int miniupdate_install_enqueue_global_hook(void *hook) {
+    void *expected = NULL;
+    return __atomic_compare_exchange_n(&swift_task_enqueueGlobal_hook, &expected, hook, 0, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
+}

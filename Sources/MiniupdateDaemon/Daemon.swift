@@ -18,14 +18,15 @@ public struct Daemon: Sendable {
 
     public let flags: DaemonFlags
     public let logger: Logger
-    public let notifier: any LifecycleNotifier
+    /// Where the life cycle is reported; nil: as log lines, at the configured log level.
+    public let notifier: (any LifecycleNotifier)?
     /// An already-listening socket to serve instead of binding the path (socket activation).
     public let inheritedSocket: CInt?
 
     public init(flags: DaemonFlags, logger: Logger, notifier: (any LifecycleNotifier)? = nil, inheritedSocket: CInt? = nil) {
         self.flags = flags
         self.logger = logger
-        self.notifier = notifier ?? LoggingNotifier(logger: logger)
+        self.notifier = notifier
         self.inheritedSocket = inheritedSocket
     }
 
@@ -34,6 +35,10 @@ public struct Daemon: Sendable {
         let configuration = try DaemonConfiguration.load(flags)
         var logger = self.logger
         logger.logLevel = configuration.logLevel
+        let notifier = self.notifier ?? LoggingNotifier(logger: logger)
+        if Self.executorTakeOver.load(ordering: .relaxed) == .failed {
+            logger.warning("Swift tasks run on libdispatch's pool: the concurrency runtime's executor hook was not found, so the idle daemon wakes once a second")
+        }
         OpenFileLimit.raise(toServe: configuration.server.maximumConnections, logger: logger)
         MemoryPolicy.apply()
         let engine = try await UpdateEngine(configuration: configuration.engine, logger: logger)

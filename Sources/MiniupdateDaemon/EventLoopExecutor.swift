@@ -1,5 +1,7 @@
 import NIOCore
+import CMiniupdateSystem
 import NIOPosix
+import Synchronization
 
 extension Daemon {
     /// Makes SwiftNIO's event loops the executor of every Swift task in the process.
@@ -11,10 +13,36 @@ extension Daemon {
     /// between the pool and a loop. Blocking file-system work runs on NIO's blocking pool
     /// instead (see the engine's `BlockingWork`).
     ///
-    /// Call it once, from the main thread, before the first task starts.
-    public static func runTasksOnEventLoops() {
-        _ = NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor()
+    /// Call it once, from the main thread, before the first task starts. Returns false if
+    /// the runtime's hook could not be found (``run()`` then logs a warning).
+    @discardableResult
+    public static func runTasksOnEventLoops() -> Bool {
+        let installed = NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor()
+            || installEnqueueHookByLinking()
+        executorTakeOver.store(installed ? .installed : .failed, ordering: .relaxed)
+        return installed
     }
+
+    /// The runtime's hook type, as NIO declares it (`swift_task_enqueueGlobal_hook`).
+    private typealias EnqueueGlobalHook = @convention(thin) (UnownedJob, @convention(thin) (UnownedJob) -> Void) -> Void
+
+    /// What NIO does, for the binary it cannot serve: with the Swift runtime linked
+    /// statically (the .deb's binaries), `dlsym` cannot find the hook, so NIO gives up; the
+    /// C shim reaches the same hook through the linker. Each job goes to the current event
+    /// loop when there is one (`any()` is sticky), else to the next.
+    private static func installEnqueueHookByLinking() -> Bool {
+        let hook: EnqueueGlobalHook = { job, _ in
+            MultiThreadedEventLoopGroup.singleton.any().enqueue(ExecutorJob(job))
+        }
+        return miniupdate_install_enqueue_global_hook(unsafeBitCast(hook, to: UnsafeMutableRawPointer.self)) != 0
+    }
+
+    enum ExecutorTakeOver: UInt8, AtomicRepresentable {
+        case notAttempted, installed, failed
+    }
+
+    /// What ``runTasksOnEventLoops()`` achieved, for ``run()`` to report once logging is set up.
+    static let executorTakeOver = Atomic<ExecutorTakeOver>(.notAttempted)
 }
 
 /// Sleeping on an event loop's timer, not `Task.sleep`.

@@ -234,6 +234,16 @@ extension ServerHarness {
         await harness.remove()
     }
 
+    @Test func lifecycleLinesKeepTheConfiguredLogLevel() async throws {
+        let harness = try await ServerHarness.make()
+        let daemon = try await DaemonProcess.start(harness, extra: ["--log-level", "info"])
+        defer { daemon.signal(SIGKILL) }
+        try await waitUntil { daemon.logText.contains("] ready") }
+        // The status line is logged at debug when there is no systemd to tell.
+        #expect(!daemon.logText.contains(" debug "), "\(daemon.logText)")
+        await harness.remove()
+    }
+
     /// Voluntary plus involuntary context switches of each thread, by thread id.
     static func contextSwitches(of pid: Int32) -> [Int: Int] {
         var switches: [Int: Int] = [:]

@@ -89,6 +89,18 @@ miniupdatectl simulate $APP --no-update >/dev/null
 check "the watching client is still connected and served" 'kill -0 $WATCH && wait_for "grep -q \"hasUpdate\\\":false\" /tmp/watch.log"'
 kill $WATCH 2>/dev/null
 
+echo "=== 6b. an idle daemon sleeps"
+# Wakeups of each thread, from /proc: the .deb's binaries link the Swift runtime statically,
+# and if its tasks fell back to libdispatch's pool, one thread would wake every second.
+switches() { for t in /proc/$1/task/*; do echo "${t##*/} $(awk '/ctxt_switches/ {s += $2} END {print s}' "$t/status")"; done; }
+pid=$(systemctl show -P MainPID miniupdated)
+sleep 3  # the last status refresh, memory release and repository connection close
+switches "$pid" >/tmp/switches.0; sleep 6; switches "$pid" >/tmp/switches.1
+busiest=$(awk 'NR == FNR {before[$1] = $2; next} {d = $2 - before[$1]; if (d > most) most = d} END {print most + 0}' /tmp/switches.0 /tmp/switches.1)
+echo "most wakeups of one thread in 6 s idle: $busiest"
+check "an idle daemon does not wake every second (at most one watchdog ping in 6 s)" '[ "$busiest" -le 2 ]'
+check "tasks run on the event loops (no executor warning)" '! journalctl -u miniupdated --no-pager | grep -q "executor hook was not found"'
+
 echo "=== 7. access by group"
 useradd -m -G miniupdate member; useradd -m stranger
 check "a member of miniupdate can run miniupdatectl status" 'runuser -u member -- miniupdatectl status >/dev/null'

@@ -15,4 +15,9 @@ int miniupdate_fix_malloc_thresholds(int bytes);
 /// system, not only the top of the main heap. Returns 1 if memory was released.
 int miniupdate_release_free_memory(void);
 
+/// Sets the Swift concurrency runtime's global-enqueue hook to `hook`, unless one is set
+/// already; returns 1 if it was set. SwiftNIO finds the hook with dlsym, which a binary
+/// with the Swift runtime linked statically does not export; this reaches it by linking.
+int miniupdate_install_enqueue_global_hook(void *hook);
+
 #endif
