@@ -28,7 +28,7 @@ final class SubscriptionHub: Sendable {
 
     private struct State {
         var connections: [UInt64: ClientConnection] = [:]
-        var subscribers: [String: [UInt64: ClientConnection]] = [:]
+        var subscribers: [String: SubscriberGroups] = [:]
         var replay: [String: Replay] = [:]
         /// Bumped by every event of an app: a subscribe that read the engine's status
         /// before an event can tell that its answer is stale.
@@ -52,7 +52,7 @@ final class SubscriptionHub: Sendable {
         let apps = connection.subscriptions.withLock { $0 }
         state.withLock { state in
             state.connections[connection.id] = nil
-            for app in apps { state.subscribers[app]?[connection.id] = nil }
+            for app in apps { state.subscribers[app]?.remove(connection) }
         }
     }
 
@@ -83,7 +83,7 @@ final class SubscriptionHub: Sendable {
         state.withLock { state in
             if let expected, (state.sequence[app] ?? 0) != expected { return false }
             connection.subscriptions.withLock { _ = $0.insert(app) }
-            state.subscribers[app, default: [:]][connection.id] = connection
+            state.subscribers[app, default: SubscriberGroups()].insert(connection)
             var buffer = ByteBuffer(bytes: response)
             if let replay = state.replay[app] {
                 for line in Self.replayLines(replay, app: app) { buffer.writeBytes(line) }
@@ -95,7 +95,7 @@ final class SubscriptionHub: Sendable {
 
     func unsubscribe(_ connection: ClientConnection, from app: String) {
         connection.subscriptions.withLock { _ = $0.remove(app) }
-        state.withLock { $0.subscribers[app]?[connection.id] = nil }
+        state.withLock { $0.subscribers[app]?.remove(connection) }
     }
 
     private static func replayLines(_ replay: Replay, app: String) -> [[UInt8]] {
@@ -184,7 +184,7 @@ final class SubscriptionHub: Sendable {
         state.sequence[app, default: 0] += 1
         update(&state.replay[app, default: Replay()])
         guard let subscribers = state.subscribers[app], !subscribers.isEmpty else { return }
-        outbox.add(ByteBuffer(bytes: line()), to: subscribers.values)
+        outbox.add(line(), to: subscribers)
     }
 
     /// Marks a simulated update ready (or clears it), without touching the replay the
@@ -215,14 +215,37 @@ extension ErrorPayload {
     }
 }
 
+/// One app's subscribers, grouped by the event loop each connection runs on, so that a
+/// fan-out hands every loop its whole group at once instead of sorting clients per event.
+struct SubscriberGroups {
+    fileprivate var byLoop: [ObjectIdentifier: (loop: any EventLoop, connections: [UInt64: ClientConnection])] = [:]
+
+    var isEmpty: Bool { byLoop.isEmpty }
+
+    mutating func insert(_ connection: ClientConnection) {
+        let loop = connection.eventLoop
+        byLoop[ObjectIdentifier(loop), default: (loop, [:])].connections[connection.id] = connection
+    }
+
+    mutating func remove(_ connection: ClientConnection) {
+        let key = ObjectIdentifier(connection.eventLoop)
+        byLoop[key]?.connections[connection.id] = nil
+        if byLoop[key]?.connections.isEmpty == true { byLoop[key] = nil }
+    }
+}
+
 /// Messages gathered under the hub's lock, handed to each event loop as one task that
 /// writes them to all of that loop's clients in one go (not one task per client).
+///
+/// Each loop gets its own copy of a message: thousands of writes retain and release the
+/// buffer they share, and a buffer shared between loops would bounce its reference count
+/// between CPUs on every one of them.
 struct Outbox {
-    private var byLoop: [ObjectIdentifier: (loop: any EventLoop, messages: [(ClientConnection, ByteBuffer)])] = [:]
+    private var byLoop: [ObjectIdentifier: (loop: any EventLoop, messages: [(connections: [UInt64: ClientConnection], buffer: ByteBuffer)])] = [:]
 
-    mutating func add(_ buffer: ByteBuffer, to connections: some Sequence<ClientConnection>) {
-        for connection in connections {
-            byLoop[ObjectIdentifier(connection.eventLoop), default: (connection.eventLoop, [])].messages.append((connection, buffer))
+    mutating func add(_ bytes: [UInt8], to subscribers: SubscriberGroups) {
+        for (key, group) in subscribers.byLoop {
+            byLoop[key, default: (group.loop, [])].messages.append((group.connections, ByteBuffer(bytes: bytes)))
         }
     }
 
@@ -231,7 +254,9 @@ struct Outbox {
     func send() {
         for (loop, messages) in byLoop.values {
             loop.execute {
-                for (connection, buffer) in messages { connection.sendOnLoop(buffer) }
+                for (connections, buffer) in messages {
+                    for connection in connections.values { connection.sendOnLoop(buffer) }
+                }
             }
         }
     }

@@ -30,6 +30,7 @@ struct BenchCommand: AsyncParsableCommand {
         let bench = try await Workbench.make(quick: quick, directory: workDirectory)
         defer { bench.tearDown(keep: workDirectory != nil) }
         print("miniupdate-bench \(quick ? "--quick " : "")on \(Workbench.machineDescription())")
+        print(Workbench.runtimeLinkage())
         let scenarios: [([String], (Workbench) async throws -> [Row])] = [
             (["startup", "check", "idle"], Scenarios.manyApps),
             (["roundtrip"], Scenarios.roundTrip),

@@ -62,6 +62,16 @@ final class Workbench: Sendable {
         return "\(ProcessInfo.processInfo.activeProcessorCount) × \(model), Linux \(release), \(date)"
     }
 
+    /// How the binaries under test hold the Swift runtime: the .deb links it statically,
+    /// which starts faster and maps less than the shared libraries a plain build uses. The
+    /// bench and `miniupdated` are built with the same flags, so the bench's own maps tell.
+    static func runtimeLinkage() -> String {
+        let maps = (try? String(contentsOfFile: "/proc/self/maps", encoding: .utf8)) ?? ""
+        return maps.contains("libswiftCore.so")
+            ? "miniupdated: Swift runtime in shared libraries; the .deb links it statically (build with --static-swift-stdlib to measure that)"
+            : "miniupdated: Swift runtime linked statically, as in the .deb"
+    }
+
     /// The load generators and baselines are C, built here with the system's compiler.
     static func compileClients(into directory: String) async throws {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
