@@ -232,7 +232,10 @@ enum Scenarios {
             let label = size >= 1 << 30 ? "\(size >> 30) GiB" : "\(size >> 20) MiB"
             var baseline: Double?
             if size >= 64 << 20 {
-                // Baseline: curl to a file, then openssl's SHA-256 of it.
+                // Baseline: curl to a file, then openssl's SHA-256 of it. Each side starts with
+                // no dirty pages: otherwise it pays for the writeback of the package just
+                // published, or of the other side's file.
+                sync()
                 let file = bench.path("curl.bin")
                 baseline = try await time {
                     try await Shell.check("curl", ["-s", "-f", "-o", file, "\(repository.url)/\(release.package)"])
@@ -240,6 +243,7 @@ enum Scenarios {
                 }
                 try? FileManager.default.removeItem(atPath: file)
             }
+            sync()
             let residentBefore = ProcessFacts.memory(daemon.pid).resident
             let downloaded = try await DaemonClient.withConnection(socketPath: daemon.socket) { client -> Double in
                 let _: SubscribeResult = try await client.call(Method.subscribe, AppParams(app: id))
