@@ -36,7 +36,7 @@ public struct Daemon: Sendable {
         var logger = self.logger
         logger.logLevel = configuration.logLevel
         let notifier = self.notifier ?? LoggingNotifier(logger: logger)
-        if Self.executorTakeOver.load(ordering: .relaxed) == .failed {
+        if Self.executorTakeOverFailed.load(ordering: .relaxed) {
             logger.warning("Swift tasks run on libdispatch's pool: the concurrency runtime's executor hook was not found, so the idle daemon wakes once a second")
         }
         OpenFileLimit.raise(toServe: configuration.server.maximumConnections, logger: logger)
