@@ -1,7 +1,7 @@
 import ArgumentParser
 import Foundation
 
-/// `swift run -c release miniupdate-bench [--quick]`: runs every scenario of
+/// `.build/release/miniupdate-bench [--quick]` (built as the README says): runs every scenario of
 /// `docs/performance.md` with its baseline in the same run, and prints one table.
 @main
 struct BenchCommand: AsyncParsableCommand {

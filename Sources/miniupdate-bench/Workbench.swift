@@ -30,7 +30,7 @@ final class Workbench: Sendable {
         try await installMissingTools()
         let binaries = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().deletingLastPathComponent().path
         guard FileManager.default.isExecutableFile(atPath: "\(binaries)/miniupdated") else {
-            throw BenchError("no miniupdated beside this executable; run `swift build -c release` first (swift run does)")
+            throw BenchError("no miniupdated beside this executable; run `swift build -c release --static-swift-stdlib --product miniupdate-bench` first")
         }
         let clients = "\(directory)/clients"
         try await compileClients(into: clients)
@@ -68,7 +68,7 @@ final class Workbench: Sendable {
     static func runtimeLinkage() -> String {
         let maps = (try? String(contentsOfFile: "/proc/self/maps", encoding: .utf8)) ?? ""
         return maps.contains("libswiftCore.so")
-            ? "miniupdated: Swift runtime in shared libraries; the .deb links it statically (build with --static-swift-stdlib to measure that)"
+            ? "miniupdated: Swift runtime in shared libraries; the .deb links it statically (`swift build -c release --static-swift-stdlib` to measure that)"
             : "miniupdated: Swift runtime linked statically, as in the .deb"
     }
 
