@@ -13,14 +13,25 @@ import Synchronization
 /// live event, in order, with none missing and none twice.
 final class SubscriptionHub: Sendable {
     /// What a late subscriber of one app must learn.
+    ///
+    /// There is one per app that had an event, 10,000 after a check of 10,000 apps, so it
+    /// is kept small (56 bytes): the app is the table's key, and the rare outcomes are boxed.
     struct Replay: Sendable {
         /// The last check's outcome since the daemon started.
-        var checked: CheckForUpdateEvent?
+        var checked: Checked?
         var outcome: Outcome?
         /// A simulated update waiting for `applyUpdate`.
         var simulatedReady: String?
+        /// Bumped by every event of the app: a subscribe that read the engine's status
+        /// before an event can tell that its answer is stale.
+        var sequence: UInt64 = 0
 
-        enum Outcome: Sendable {
+        struct Checked: Sendable {
+            var hasUpdate: Bool
+            var version: String?
+        }
+
+        indirect enum Outcome: Sendable {
             case ready(version: String)
             case failed(UpdateFailedEvent)
         }
@@ -30,9 +41,6 @@ final class SubscriptionHub: Sendable {
         var connections: [UInt64: ClientConnection] = [:]
         var subscribers: [String: SubscriberGroups] = [:]
         var replay: [String: Replay] = [:]
-        /// Bumped by every event of an app: a subscribe that read the engine's status
-        /// before an event can tell that its answer is stale.
-        var sequence: [String: UInt64] = [:]
     }
 
     private let state = Mutex(State())
@@ -72,7 +80,7 @@ final class SubscriptionHub: Sendable {
 
     /// The number of events `app` has had; see ``subscribe(_:to:ifSequence:response:)``.
     func sequence(of app: String) -> UInt64 {
-        state.withLock { $0.sequence[app] ?? 0 }
+        state.withLock { $0.replay[app]?.sequence ?? 0 }
     }
 
     /// Adds `connection` to `app`'s listeners, sends `response`, then the replay. When
@@ -81,7 +89,7 @@ final class SubscriptionHub: Sendable {
     @discardableResult
     func subscribe(_ connection: ClientConnection, to app: String, ifSequence expected: UInt64? = nil, response: [UInt8]) -> Bool {
         state.withLock { state in
-            if let expected, (state.sequence[app] ?? 0) != expected { return false }
+            if let expected, (state.replay[app]?.sequence ?? 0) != expected { return false }
             connection.subscriptions.withLock { _ = $0.insert(app) }
             state.subscribers[app, default: SubscriberGroups()].insert(connection)
             var buffer = ByteBuffer(bytes: response)
@@ -100,9 +108,9 @@ final class SubscriptionHub: Sendable {
 
     private static func replayLines(_ replay: Replay, app: String) -> [[UInt8]] {
         var lines: [[UInt8]] = []
-        if var checked = replay.checked {
-            checked.replay = true
-            lines.append(encodeLine(RPCNotification(method: Notification.onCheckForUpdate, params: checked)))
+        if let checked = replay.checked {
+            let event = CheckForUpdateEvent(app: app, hasUpdate: checked.hasUpdate, version: checked.version, replay: true)
+            lines.append(encodeLine(RPCNotification(method: Notification.onCheckForUpdate, params: event)))
         }
         switch replay.outcome {
         case .ready(let version)?:
@@ -138,7 +146,7 @@ final class SubscriptionHub: Sendable {
         case .checked(let hasUpdate, let version):
             let params = CheckForUpdateEvent(app: app, hasUpdate: hasUpdate, version: version?.text)
             return ({ encodeLine(RPCNotification(method: Notification.onCheckForUpdate, params: params)) }, { replay in
-                replay.checked = params
+                replay.checked = Replay.Checked(hasUpdate: hasUpdate, version: params.version)
                 if !hasUpdate, case .failed? = replay.outcome { replay.outcome = nil }
             })
         case .progress(let version, let bytes, let total):
@@ -181,8 +189,11 @@ final class SubscriptionHub: Sendable {
     }
 
     private static func deliver(_ line: () -> [UInt8], to app: String, updating update: (inout Replay) -> Void, state: inout State, outbox: inout Outbox) {
-        state.sequence[app, default: 0] += 1
-        update(&state.replay[app, default: Replay()])
+        func record(_ replay: inout Replay) {
+            replay.sequence += 1
+            update(&replay)
+        }
+        record(&state.replay[app, default: Replay()])
         guard let subscribers = state.subscribers[app], !subscribers.isEmpty else { return }
         outbox.add(line(), to: subscribers)
     }
