@@ -39,7 +39,10 @@ final class ConnectionHandler: ChannelDuplexHandler {
     private let dispatcher: RequestDispatcher
     private let submit: @Sendable (Work) -> Void
     private let maximumRequestsInFlight: Int
-    private var waiting = CircularBuffer<Item>()
+    /// At most ``maximumRequestsInFlight`` plus one, so an array: unlike NIO's
+    /// `CircularBuffer`, which allocates room for 16 at once, it costs an idle connection
+    /// nothing, and one that sent a request only what it needed.
+    private var waiting: [Item] = []
     /// An ordered request is with the request tasks.
     private var busy = false
     private var slowInFlight = 0
