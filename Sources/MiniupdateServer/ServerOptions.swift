@@ -23,6 +23,10 @@ public struct ServerOptions: Sendable {
     public var checkRetryInterval: Duration
     /// The most connections served at once; further ones are closed at once.
     public var maximumConnections: Int
+    /// The size of a connection's first read buffer. Each connection keeps one between
+    /// reads and adapts it to what its client sends, from 64 bytes to 64 KiB; starting
+    /// small keeps thousands of idle subscribers small (NIO's default is 2 KiB each).
+    public var initialReadBufferSize: Int
     /// Who may call the admin methods; nil lets every peer call everything (for a daemon
     /// embedded in one user's process, like the demo).
     public var accessPolicy: AccessPolicy?
@@ -35,6 +39,7 @@ public struct ServerOptions: Sendable {
         checkInterval: Duration = .seconds(600),
         checkRetryInterval: Duration = .seconds(60),
         maximumConnections: Int = 16_384,
+        initialReadBufferSize: Int = 512,
         accessPolicy: AccessPolicy? = nil
     ) {
         self.maximumLineLength = maximumLineLength
@@ -44,6 +49,7 @@ public struct ServerOptions: Sendable {
         self.checkInterval = checkInterval
         self.checkRetryInterval = checkRetryInterval
         self.maximumConnections = maximumConnections
+        self.initialReadBufferSize = initialReadBufferSize
         self.accessPolicy = accessPolicy
     }
 }

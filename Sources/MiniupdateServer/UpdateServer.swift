@@ -53,7 +53,7 @@ public final class UpdateServer: Sendable {
     public func bind(path: String, mode: mode_t = 0o660) async throws -> Listener {
         try await SocketPath.prepare(path)
         hub.seed(from: await engine.lastOutcomes())
-        let listener = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+        let listener = try await bootstrap
             .serverChannelOption(.backlog, value: 1024)
             .bind(unixDomainSocketPath: path, cleanupExistingSocketFile: false, childChannelInitializer: childInitializer)
         guard chmod(path, mode) == 0 else {
@@ -66,8 +66,16 @@ public final class UpdateServer: Sendable {
     /// belongs to whoever bound it and is never unlinked here.
     public func adopt(descriptor: CInt) async throws -> Listener {
         hub.seed(from: await engine.lastOutcomes())
-        return try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+        return try await bootstrap
             .bind(descriptor, cleanupExistingSocketFile: false, childChannelInitializer: childInitializer)
+    }
+
+    private var bootstrap: ServerBootstrap {
+        // Each connection keeps its read buffer between reads; requests are small, so it
+        // starts small and grows (adaptively, up to 64 KiB) only for a client that sends more.
+        let readBuffers = AdaptiveRecvByteBufferAllocator(minimum: 64, initial: options.initialReadBufferSize, maximum: 65536)
+        return ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .childChannelOption(.recvAllocator, value: readBuffers)
     }
 
     private var childInitializer: @Sendable (any Channel) -> EventLoopFuture<AcceptedClient> {
