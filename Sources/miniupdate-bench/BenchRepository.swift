@@ -53,7 +53,7 @@ final class BenchRepository: @unchecked Sendable {
     private func build(source: String, name: String, version: String) throws -> Release {
         let relative = "packages/\(name).tar.zst"
         let digest = try PackageBuilder.build(from: source, to: "\(root)/\(relative)")
-        return Release(version: try Version(version), package: relative, sha256: digest.sha256, size: digest.size,
+        return try Release(version: try Version(version), package: relative, sha256: digest.sha256, size: digest.size,
                        installedSize: digest.installedSize, files: digest.files)
     }
 

@@ -9,7 +9,7 @@ import Testing
     func index(serial: UInt64 = 5, expires: Int64? = nil, apps: [String: String] = ["com.example.weather": "1.4.0"]) throws -> RepositoryIndex {
         var result = RepositoryIndex(serial: serial, published: now - 10, expires: expires ?? now + 3600)
         for (app, version) in apps {
-            result.apps[try AppID(app)] = Release(
+            result.apps[try AppID(app)] = try Release(
                 version: try Version(version), package: "packages/\(app)/\(app)-\(version).tar.zst",
                 sha256: String(repeating: "ab", count: 32), size: 100, installedSize: 50, files: 3
             )
@@ -108,6 +108,9 @@ import Testing
         #"{"format":1,"serial":1,"published":0,"expires":1900000000,"apps":{"Bad App":{}}}"#,
         #"{"format":1,"serial":1,"published":0,"expires":1900000000,"apps":{"a":{"version":"1.0.0","package":"../etc/passwd","sha256":"\#(String(repeating: "0", count: 64))","size":1,"installedSize":1,"files":1}}}"#,
         #"{"format":1,"serial":1,"published":0,"expires":1900000000,"apps":{"a":{"version":"1.0.0","package":"p","sha256":"xyz","size":1,"installedSize":1,"files":1}}}"#,
+        #"{"format":1,"serial":1,"published":0,"expires":1900000000,"apps":{"a":{"version":"1.0.0","package":"p","sha256":"\#(String(repeating: "A", count: 64))","size":1,"installedSize":1,"files":1}}}"#,  // upper case
+        #"{"format":1,"serial":1,"published":0,"expires":1900000000,"apps":{"a":{"version":"1.0.0","package":"p","sha256":"\#(String(repeating: "0", count: 63))","size":1,"installedSize":1,"files":1}}}"#,
+        #"{"format":1,"serial":1,"published":0,"expires":1900000000,"apps":{"a":{"version":"1.0.0","package":"p","sha256":"\#(String(repeating: "0", count: 63))g","size":1,"installedSize":1,"files":1}}}"#,
         #"{"format":1,"serial":1,"published":0,"expires":1900000000,"apps":{"a":{"version":"1.0.0","package":"p","sha256":"\#(String(repeating: "0", count: 64))","size":-5,"installedSize":1,"files":1}}}"#,
         #"{"format":1,"serial":1,"published":0,"expires":1900000000,"apps":{},"\ud800\u0041":1}"#,  // lone surrogate (crashed the scanner)
         #"{"format":1,"serial":1,"published":0,"expires":1900000000,"apps":{},"\u+0ff":1}"#,  // not four hex digits
@@ -119,6 +122,23 @@ import Testing
     func refusesMalformedIndexes(_ body: String) throws {
         let error = #expect(throws: UpdateError.self) { try verifier().verify(try signedBody(body), now: now, lastAccepted: nil) }
         #expect(error?.code == .indexMalformed)
+    }
+
+    /// A release keeps its hash as 32 bytes, and gives back, encodes and decodes exactly the
+    /// hex it was made from.
+    @Test func aReleaseHashRoundTripsThroughItsBytes() throws {
+        let hex = (0..<32).map { String(format: "%02x", ($0 * 37 + 11) & 0xff) }.joined()
+        let release = try Release(version: try Version("1.0.0"), package: "p", sha256: hex, size: 1, installedSize: 0, files: 0)
+        #expect(release.sha256 == hex)
+        let decoded = try JSONDecoder().decode(Release.self, from: JSONEncoder().encode(release))
+        #expect(decoded == release)
+        #expect(decoded.sha256 == hex)
+        for bad in [hex.uppercased(), String(hex.dropLast()), String(hex.dropLast()) + "g", hex + "0", ""] {
+            let error = #expect(throws: UpdateError.self) {
+                try Release(version: try Version("1.0.0"), package: "p", sha256: bad, size: 1, installedSize: 0, files: 0)
+            }
+            #expect(error?.code == .indexMalformed)
+        }
     }
 
     /// The duplicate-key scan of an index with 10,000 apps (it was quadratic in the keys of

@@ -44,7 +44,7 @@ public struct RepositoryFixture: Sendable {
         try? FileManager.default.removeItem(atPath: "\(repositoryPath)/\(relative)")
         try FileManager.default.copyItem(atPath: archivePath, toPath: "\(repositoryPath)/\(relative)")
         let (sha256, size) = try PackageBuilder.sha256OfFile(at: "\(repositoryPath)/\(relative)")
-        let release = Release(version: try Version(version), package: relative, sha256: sha256, size: size, installedSize: installedSize, files: files)
+        let release = try Release(version: try Version(version), package: relative, sha256: sha256, size: size, installedSize: installedSize, files: files)
         var index = try publisher.currentIndex() ?? RepositoryIndex(serial: 0, published: Self.now, expires: Self.now)
         index.apps[try AppID(app)] = release
         try signAndWrite(index, expiresIn: expiresIn)

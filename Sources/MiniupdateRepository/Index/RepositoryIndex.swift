@@ -24,14 +24,16 @@ public struct RepositoryIndex: Sendable, Equatable {
     }
 }
 
-/// One version of one app, as the index describes it.
+/// One version of one app, as the index describes it. Every value is valid: made by a
+/// throwing initializer or decoding, both of which check it.
 public struct Release: Sendable, Equatable, Codable {
     public var version: Version
     /// The package's path relative to the repository root, for example
     /// `packages/com.example.weather/com.example.weather-1.4.0.tar.zst`.
     public var package: String
     /// The SHA-256 of the package file, in lower-case hex.
-    public var sha256: String
+    public var sha256: String { digest.hex }
+    private let digest: SHA256Bytes
     /// The package file's exact size in bytes.
     public var size: Int64
     /// The total size of the regular files in the package, once unpacked.
@@ -43,10 +45,17 @@ public struct Release: Sendable, Equatable, Codable {
 
     public static let maximumNotesLength = 4096
 
-    public init(version: Version, package: String, sha256: String, size: Int64, installedSize: Int64, files: Int, notes: String? = nil) {
+    /// Throws ``UpdateError/Code/indexMalformed`` for values no index may carry: an unsafe
+    /// package path, a hash that is not 64 lower-case hex digits, negative sizes, long notes.
+    public init(version: Version, package: String, sha256: String, size: Int64, installedSize: Int64, files: Int, notes: String? = nil) throws {
+        func malformed(_ why: String) -> UpdateError { UpdateError(.indexMalformed, "release \(version): \(why)") }
+        guard let digest = SHA256Bytes(hex: sha256) else { throw malformed("sha256 must be 64 lower-case hex digits") }
+        guard Self.isValidPackagePath(package) else { throw malformed("package path \(String(reflecting: package)) is not a safe relative path") }
+        guard size > 0, installedSize >= 0, files >= 0 else { throw malformed("sizes and counts must not be negative") }
+        guard (notes?.utf8.count ?? 0) <= Self.maximumNotesLength else { throw malformed("notes exceed \(Self.maximumNotesLength) bytes") }
         self.version = version
         self.package = package
-        self.sha256 = sha256
+        self.digest = digest
         self.size = size
         self.installedSize = installedSize
         self.files = files
@@ -60,24 +69,26 @@ public struct Release: Sendable, Equatable, Codable {
     public init(from decoder: any Decoder) throws {
         try rejectUnknownKeys(in: decoder, allowed: CodingKeys.allCases.map(\.rawValue))
         let container = try decoder.container(keyedBy: CodingKeys.self)
-        version = try container.decode(Version.self, forKey: .version)
-        package = try container.decode(String.self, forKey: .package)
-        sha256 = try container.decode(String.self, forKey: .sha256)
-        size = try container.decode(Int64.self, forKey: .size)
-        installedSize = try container.decode(Int64.self, forKey: .installedSize)
-        files = try container.decode(Int.self, forKey: .files)
-        notes = try container.decodeIfPresent(String.self, forKey: .notes)
-        try validate()
+        try self.init(
+            version: container.decode(Version.self, forKey: .version),
+            package: container.decode(String.self, forKey: .package),
+            sha256: container.decode(String.self, forKey: .sha256),
+            size: container.decode(Int64.self, forKey: .size),
+            installedSize: container.decode(Int64.self, forKey: .installedSize),
+            files: container.decode(Int.self, forKey: .files),
+            notes: container.decodeIfPresent(String.self, forKey: .notes)
+        )
     }
 
-    func validate() throws {
-        func malformed(_ why: String) -> UpdateError { UpdateError(.indexMalformed, "release \(version): \(why)") }
-        guard Self.isValidPackagePath(package) else { throw malformed("package path \(String(reflecting: package)) is not a safe relative path") }
-        guard sha256.utf8.count == 64, sha256.utf8.allSatisfy({ (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) || (UInt8(ascii: "a")...UInt8(ascii: "f")).contains($0) }) else {
-            throw malformed("sha256 must be 64 lower-case hex digits")
-        }
-        guard size > 0, installedSize >= 0, files >= 0 else { throw malformed("sizes and counts must not be negative") }
-        guard (notes?.utf8.count ?? 0) <= Self.maximumNotesLength else { throw malformed("notes exceed \(Self.maximumNotesLength) bytes") }
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(version, forKey: .version)
+        try container.encode(package, forKey: .package)
+        try container.encode(sha256, forKey: .sha256)
+        try container.encode(size, forKey: .size)
+        try container.encode(installedSize, forKey: .installedSize)
+        try container.encode(files, forKey: .files)
+        try container.encodeIfPresent(notes, forKey: .notes)
     }
 
     /// A package path is relative, made of `[A-Za-z0-9._+-]` components that are not `.` or

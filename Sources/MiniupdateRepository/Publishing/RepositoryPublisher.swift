@@ -71,8 +71,7 @@ public struct RepositoryPublisher {
                 let relativePath = "\(packageDirectory)/\(fileName)"
                 try FileSystem.createDirectory("\(directory)/\(packageDirectory)")
                 let digest = try PackageBuilder.build(from: item.sourceDirectory, to: "\(directory)/\(relativePath)")
-                let release = Release(version: item.version, package: relativePath, sha256: digest.sha256, size: digest.size, installedSize: digest.installedSize, files: digest.files, notes: item.notes)
-                try release.validate()
+                let release = try Release(version: item.version, package: relativePath, sha256: digest.sha256, size: digest.size, installedSize: digest.installedSize, files: digest.files, notes: item.notes)
                 index.apps[item.app] = release
                 releases.append(release)
             }
