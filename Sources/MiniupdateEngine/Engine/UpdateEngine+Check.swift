@@ -168,7 +168,7 @@ extension UpdateEngine {
             repositoryState.lastError = nil
             repositoryState.history.record(HistoryEntry(time: now, event: .fetched, detail: "serial \(verified.index.serial), key \(verified.keyID)"), limit: configuration.limits.historyLength)
             saveRepositoryState()
-            currentIndex = verified.index
+            currentIndex = verified.index.sharingIDs(with: apps)
             return verified.index
         }
     }
@@ -183,7 +183,7 @@ extension UpdateEngine {
         // A reload meanwhile decided afresh (it may have dropped the index).
         guard generation == configurationGeneration, deferredIndex != nil else { return }
         deferredIndex = nil
-        currentIndex = index
+        currentIndex = index?.sharingIDs(with: apps)
     }
 
     /// Signature checks and JSON decoding of a large index take milliseconds: keep them off the actor.

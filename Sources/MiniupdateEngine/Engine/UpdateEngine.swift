@@ -76,7 +76,7 @@ public actor UpdateEngine {
         let loaded = try await StateLoader(layout: layout, configuration: configuration, verifier: verifier, logger: logger).load(location: self.transport.location)
         self.apps = loaded.apps
         self.repositoryState = loaded.repository
-        self.currentIndex = loaded.index
+        self.currentIndex = loaded.index?.sharingIDs(with: loaded.apps)
         self.deferredIndex = loaded.deferredIndex
         if let index = loaded.index {
             for app in Array(apps.keys) {
