@@ -71,6 +71,11 @@ mkdir -p "$WORK/debian"
 printf 'Source: miniupdate\n\nPackage: miniupdate\nArchitecture: any\n' >"$WORK/debian/control"
 DEPENDS=$(cd "$WORK" && dpkg-shlibdeps -O -e"$STAGE/usr/sbin/miniupdated" -e"$STAGE/usr/bin/miniupdatectl" -e"$STAGE/usr/bin/miniupdate-repo" 2>/dev/null \
     | sed -n 's/^shlibs:Depends=//p')
+# dpkg-shlibdeps reads the symbols a binary imports, not a version it needs without one:
+# miniupdated's packed relocations (DT_RELR, see Package.swift) need glibc 2.36.
+if readelf -VW "$STAGE/usr/sbin/miniupdated" | grep -q GLIBC_ABI_DT_RELR; then
+    DEPENDS=$(sed -E 's/libc6 \(>= [^)]*\)/libc6 (>= 2.36)/' <<<"$DEPENDS")
+fi
 
 install -d -m755 "$STAGE/DEBIAN"
 cat >"$STAGE/DEBIAN/control" <<CONTROL
