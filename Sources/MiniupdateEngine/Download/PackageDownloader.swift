@@ -31,7 +31,7 @@ struct PackageDownloader: Sendable {
 
     /// Downloads `release` and returns the path of the complete, verified file.
     /// `progress` is called with (bytes so far, total) after each chunk.
-    func download(app: AppID, release: Release, progress: @escaping (Int64, Int64) -> Void) async throws -> String {
+    func download(app: AppID, release: Release, progress: @escaping @Sendable (Int64, Int64) -> Void) async throws -> String {
         let directory = directory(for: app)
         try FileSystem.createDirectory(directory)
         let partial = partialPath(for: app, version: release.version)
@@ -121,11 +121,12 @@ struct HashingFileSink: FetchSink {
     let path: String
     let recordPath: String
     let release: Release
-    let progress: (Int64, Int64) -> Void
+    /// Called from whichever thread delivers the body.
+    let progress: @Sendable (Int64, Int64) -> Void
     private(set) var written: Int64 = 0
     private var hasher = SHA256()
 
-    init(fd: Int32, path: String, recordPath: String, release: Release, progress: @escaping (Int64, Int64) -> Void) throws {
+    init(fd: Int32, path: String, recordPath: String, release: Release, progress: @escaping @Sendable (Int64, Int64) -> Void) throws {
         self.fd = fd
         self.path = path
         self.recordPath = recordPath

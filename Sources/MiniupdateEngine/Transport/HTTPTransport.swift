@@ -10,7 +10,9 @@ import NIOPosix
 /// AsyncHTTPClient does the protocol work; this type adds what an updater needs on top:
 /// conditional GETs, resumes that are only accepted when `Content-Range` starts where the
 /// partial file ends, a refusal of redirects to another scheme, an overall deadline and
-/// a low-speed limit (AsyncHTTPClient's own timeout stops at the response head).
+/// a low-speed limit (AsyncHTTPClient's own timeout stops at the response head). A body
+/// larger than 1 MiB reaches its sink from the blocking pool, in batches, so that
+/// receiving overlaps with writing and hashing.
 public final class HTTPTransport: RepositoryTransport {
     public let baseURL: String
     public let limits: TransferLimits
@@ -87,9 +89,13 @@ public final class HTTPTransport: RepositoryTransport {
             throw UpdateError(.httpStatus, "\(url): HTTP \(response.status.code) \(response.status.reasonPhrase)")
         }
         do {
-            for try await buffer in response.body {
-                try clock.received(buffer.readableBytes, path: url)
-                try buffer.withUnsafeReadableBytes { (raw) in try sink.append(raw) }
+            if let contentLength, contentLength > Int64(Self.pipelineBatchSize) {
+                try await Self.deliverPipelined(response.body, to: &sink, clock: &clock, url: url)
+            } else {
+                for try await buffer in response.body {
+                    try clock.received(buffer.readableBytes, path: url)
+                    try buffer.withUnsafeReadableBytes { (raw) in try sink.append(raw) }
+                }
             }
         } catch {
             throw Self.translate(error, url: url, limits: limits)

@@ -36,6 +36,9 @@ public struct FetchRequest: Sendable {
 }
 
 /// Where a transport delivers a body, chunk by chunk, so nothing needs the whole file in memory.
+///
+/// Calls come one at a time and in order, but not always from the fetching task's thread:
+/// a large body is delivered from NIO's blocking pool (see ``HTTPTransport``).
 public protocol FetchSink {
     /// Called once, before any bytes: the body starts at `offset` (0 when the server sent the
     /// whole file even though a resume was asked for), `contentLength` is what the server
