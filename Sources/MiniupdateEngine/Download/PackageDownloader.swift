@@ -117,6 +117,8 @@ struct PackageDownloader: Sendable {
 /// Writes a body to the partial file while hashing it, never accepting more than the
 /// declared size.
 struct HashingFileSink: FetchSink {
+    static var deliversOnBlockingPool: Bool { true }
+
     let fd: Int32
     let path: String
     let recordPath: String

@@ -11,8 +11,8 @@ import NIOPosix
 /// conditional GETs, resumes that are only accepted when `Content-Range` starts where the
 /// partial file ends, a refusal of redirects to another scheme, an overall deadline and
 /// a low-speed limit (AsyncHTTPClient's own timeout stops at the response head). A body
-/// larger than 1 MiB reaches its sink from the blocking pool, in batches, so that
-/// receiving overlaps with writing and hashing.
+/// larger than 1 MiB reaches a sink that asks for it from the blocking pool, in batches,
+/// so that receiving overlaps with writing and hashing.
 public final class HTTPTransport: RepositoryTransport {
     public let baseURL: String
     public let limits: TransferLimits
@@ -89,7 +89,7 @@ public final class HTTPTransport: RepositoryTransport {
             throw UpdateError(.httpStatus, "\(url): HTTP \(response.status.code) \(response.status.reasonPhrase)")
         }
         do {
-            if let contentLength, contentLength > Int64(Self.pipelineBatchSize) {
+            if Sink.deliversOnBlockingPool, let contentLength, contentLength > Int64(Self.pipelineBatchSize) {
                 try await Self.deliverPipelined(response.body, to: &sink, clock: &clock, url: url)
             } else {
                 for try await buffer in response.body {

@@ -37,14 +37,23 @@ public struct FetchRequest: Sendable {
 
 /// Where a transport delivers a body, chunk by chunk, so nothing needs the whole file in memory.
 ///
-/// Calls come one at a time and in order, but not always from the fetching task's thread:
-/// a large body is delivered from NIO's blocking pool (see ``HTTPTransport``).
+/// Calls come one at a time and in order, but a sink that asks for it
+/// (``deliversOnBlockingPool``) may get a large body from NIO's blocking pool.
 public protocol FetchSink {
+    /// Whether a large body should reach this sink from the blocking pool, received while
+    /// the last part is handled: worth it for a sink that writes and hashes what it gets,
+    /// not for one that only keeps it in memory (the default).
+    static var deliversOnBlockingPool: Bool { get }
+
     /// Called once, before any bytes: the body starts at `offset` (0 when the server sent the
     /// whole file even though a resume was asked for), `contentLength` is what the server
     /// announced for the rest, if anything.
     mutating func begin(offset: Int64, contentLength: Int64?, validators: Validators) throws
     mutating func append(_ bytes: UnsafeRawBufferPointer) throws
+}
+
+extension FetchSink {
+    public static var deliversOnBlockingPool: Bool { false }
 }
 
 public enum FetchOutcome: Sendable, Equatable {
