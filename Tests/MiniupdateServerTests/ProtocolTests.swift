@@ -170,6 +170,21 @@ import Testing
         await harness.remove()
     }
 
+    /// The first read buffer's size is taken within NIO's bounds, however it is set, and a
+    /// request larger than the first buffer still arrives whole.
+    @Test(arguments: [0, 64, 512, 1 << 30])
+    func anyInitialReadBufferSizeServes(_ size: Int) async throws {
+        let harness = try await ServerHarness.make()
+        try await harness.serve(options: ServerOptions(initialReadBufferSize: size)) { _, _ in
+            try await LineClient.with(path: harness.socketPath) { client in
+                let padding = String(repeating: " ", count: 4096)
+                try await client.request(1, "subscribe", #"{"app":"com.example.app0"}"# + padding)
+                #expect(try await client.next(where: isResponse(1))?.result != nil)
+            }
+        }
+        await harness.remove()
+    }
+
     /// An overlong line is refused in its turn: the request before it, sent in the same
     /// write, is answered first.
     @Test func anOverlongLineIsRefusedAfterTheRequestBeforeIt() async throws {
