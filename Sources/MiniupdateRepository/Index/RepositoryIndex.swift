@@ -24,24 +24,24 @@ public struct RepositoryIndex: Sendable, Equatable {
     }
 }
 
-/// One version of one app, as the index describes it. Every value is valid: made by a
-/// throwing initializer or decoding, both of which check it.
+/// One version of one app, as the index describes it. Every value is valid: it is made only
+/// by a throwing initializer or by decoding, both of which check it, and never changed.
 public struct Release: Sendable, Equatable, Codable {
-    public var version: Version
+    public let version: Version
     /// The package's path relative to the repository root, for example
     /// `packages/com.example.weather/com.example.weather-1.4.0.tar.zst`.
-    public var package: String
+    public let package: String
     /// The SHA-256 of the package file, in lower-case hex.
     public var sha256: String { digest.hex }
     private let digest: SHA256Bytes
     /// The package file's exact size in bytes.
-    public var size: Int64
+    public let size: Int64
     /// The total size of the regular files in the package, once unpacked.
-    public var installedSize: Int64
+    public let installedSize: Int64
     /// The number of entries (files, directories, links) in the package.
-    public var files: Int
+    public let files: Int
     /// Free text for people, at most ``maximumNotesLength`` bytes.
-    public var notes: String?
+    public let notes: String?
 
     public static let maximumNotesLength = 4096
 
