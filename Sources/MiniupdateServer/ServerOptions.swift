@@ -23,11 +23,13 @@ public struct ServerOptions: Sendable {
     public var checkRetryInterval: Duration
     /// The most connections served at once; further ones are closed at once.
     public var maximumConnections: Int
-    /// The size of a connection's first read buffer, from 64 bytes to 64 KiB (a value
+    /// The size of a connection's first read buffer, within ``readBufferSizes`` (a value
     /// outside is taken as the nearer bound). Each connection keeps one between reads and
     /// adapts it to what its client sends; starting small keeps thousands of idle
     /// subscribers small (NIO's default is 2 KiB each).
     public var initialReadBufferSize: Int
+    /// The sizes a connection's read buffer adapts between: 64 bytes to 64 KiB.
+    public static let readBufferSizes = 64...65536
     /// Who may call the admin methods; nil lets every peer call everything (for a daemon
     /// embedded in one user's process, like the demo).
     public var accessPolicy: AccessPolicy?

@@ -73,8 +73,9 @@ public final class UpdateServer: Sendable {
     private var bootstrap: ServerBootstrap {
         // Each connection keeps its read buffer between reads; requests are small, so it
         // starts small and grows (adaptively, up to 64 KiB) only for a client that sends more.
-        let initial = min(max(options.initialReadBufferSize, 64), 65536)
-        let readBuffers = AdaptiveRecvByteBufferAllocator(minimum: 64, initial: initial, maximum: 65536)
+        let bounds = ServerOptions.readBufferSizes
+        let initial = min(max(options.initialReadBufferSize, bounds.lowerBound), bounds.upperBound)
+        let readBuffers = AdaptiveRecvByteBufferAllocator(minimum: bounds.lowerBound, initial: initial, maximum: bounds.upperBound)
         return ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .childChannelOption(.recvAllocator, value: readBuffers)
     }
