@@ -4,9 +4,13 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/epoll.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <time.h>
+#include <unistd.h>
 
 /* The bench starts us from a thread that blocks most signals, and the mask is inherited:
  * without this, SIGTERM would never end a server. */
@@ -35,6 +39,37 @@ static inline void raise_fd_limit(void) {
     getrlimit(RLIMIT_NOFILE, &limit);
     limit.rlim_cur = limit.rlim_max;
     setrlimit(RLIMIT_NOFILE, &limit);
+}
+
+/* The servers' loop: listens on the Unix socket `path` (replacing a stale one), says
+ * "ready", accepts every connection (non-blocking) and calls `readable(fd)` whenever a
+ * client's socket has something to read (or was closed). */
+static inline _Noreturn void serve_unix(const char *path, void (*readable)(int fd)) {
+    unlink(path);
+    int listener = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    struct sockaddr_un address = {.sun_family = AF_UNIX};
+    strncpy(address.sun_path, path, sizeof address.sun_path - 1);
+    if (bind(listener, (struct sockaddr *)&address, sizeof address) != 0 || listen(listener, 4096) != 0) { perror("listen"); exit(2); }
+    int epoll = epoll_create1(EPOLL_CLOEXEC);
+    struct epoll_event event = {.events = EPOLLIN, .data.fd = listener};
+    epoll_ctl(epoll, EPOLL_CTL_ADD, listener, &event);
+    printf("ready\n");
+    fflush(stdout);
+    struct epoll_event events[256];
+    for (;;) {
+        int ready = epoll_wait(epoll, events, 256, -1);
+        for (int e = 0; e < ready; e++) {
+            int fd = events[e].data.fd;
+            if (fd != listener) {
+                readable(fd);
+                continue;
+            }
+            int client = accept4(listener, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+            if (client < 0) continue;
+            struct epoll_event added = {.events = EPOLLIN, .data.fd = client};
+            epoll_ctl(epoll, EPOLL_CTL_ADD, client, &added);
+        }
+    }
 }
 
 /* One fan-out round's wait, shared by our load generator and the D-Bus baseline so both

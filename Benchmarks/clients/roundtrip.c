@@ -55,45 +55,23 @@ static int client(const char *path, int count, int idle, const char *request) {
     return 0;
 }
 
-static int echo(const char *path) {
-    unlink(path);
-    int listener = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    struct sockaddr_un address = address_of(path);
-    if (bind(listener, (struct sockaddr *)&address, sizeof address) != 0 || listen(listener, 4096) != 0) { perror("listen"); return 2; }
-    int epoll = epoll_create1(EPOLL_CLOEXEC);
-    struct epoll_event event = {.events = EPOLLIN, .data.fd = listener};
-    epoll_ctl(epoll, EPOLL_CTL_ADD, listener, &event);
-    struct epoll_event events[256];
+/* The echo server's reply: writes back what it reads. */
+static void echo_back(int fd) {
     char buffer[1 << 16];
-    printf("ready\n");
-    fflush(stdout);
-    for (;;) {
-        int ready = epoll_wait(epoll, events, 256, -1);
-        for (int e = 0; e < ready; e++) {
-            int fd = events[e].data.fd;
-            if (fd == listener) {
-                int client = accept4(listener, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
-                if (client < 0) continue;
-                struct epoll_event added = {.events = EPOLLIN, .data.fd = client};
-                epoll_ctl(epoll, EPOLL_CTL_ADD, client, &added);
-                continue;
-            }
-            ssize_t n = recv(fd, buffer, sizeof buffer, 0);
-            if (n <= 0) { close(fd); continue; }
-            ssize_t sent = 0;
-            while (sent < n) {
-                ssize_t w = send(fd, buffer + sent, (size_t)(n - sent), MSG_NOSIGNAL);
-                if (w < 0 && errno != EAGAIN) break;
-                if (w > 0) sent += w;
-            }
-        }
+    ssize_t n = recv(fd, buffer, sizeof buffer, 0);
+    if (n <= 0) { close(fd); return; }
+    ssize_t sent = 0;
+    while (sent < n) {
+        ssize_t w = send(fd, buffer + sent, (size_t)(n - sent), MSG_NOSIGNAL);
+        if (w < 0 && errno != EAGAIN) break;
+        if (w > 0) sent += w;
     }
 }
 
 int main(int argc, char **argv) {
     unblock_signals();
     if (argc == 6 && strcmp(argv[1], "client") == 0) return client(argv[2], atoi(argv[3]), atoi(argv[4]), argv[5]);
-    if (argc == 3 && strcmp(argv[1], "echo") == 0) return echo(argv[2]);
+    if (argc == 3 && strcmp(argv[1], "echo") == 0) serve_unix(argv[2], echo_back);
     fprintf(stderr, "usage: roundtrip client SOCKET COUNT IDLE REQUEST | roundtrip echo SOCKET\n");
     return 64;
 }

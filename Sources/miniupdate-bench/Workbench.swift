@@ -78,7 +78,7 @@ final class Workbench: Sendable {
         let sources = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
             .appendingPathComponent("../../Benchmarks/clients").standardized.path
         let dbus = try await Shell.output("pkg-config", ["--cflags", "--libs", "dbus-1"]).split(separator: " ").map(String.init)
-        for (name, extra) in [("fanout", [String]()), ("roundtrip", []), ("dbus-fanout", dbus), ("dbus-call", ["-pthread"] + dbus)] {
+        for (name, extra) in [("fanout", [String]()), ("fanout-server", []), ("roundtrip", []), ("dbus-fanout", dbus), ("dbus-call", ["-pthread"] + dbus)] {
             try await Shell.check("cc", ["-O2", "-o", "\(directory)/\(name)", "\(sources)/\(name).c"] + extra)
         }
     }
