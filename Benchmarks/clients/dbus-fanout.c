@@ -2,7 +2,7 @@
  * bus each subscribe to one signal; each round another connection emits it, and the time
  * from the send to the last subscriber reading it is measured.
  *
- * usage: dbus-fanout BUS_ADDRESS CLIENTS ROUNDS
+ * usage: dbus-fanout BUS_ADDRESS CLIENTS ROUNDS [PAUSE_US]   (as fanout)
  * prints one line per round ("round N us X") and "median_us X" last. */
 #define _GNU_SOURCE
 #include <dbus/dbus.h>
@@ -34,9 +34,10 @@ static int receive_signal(int index, void *context) {
 
 int main(int argc, char **argv) {
     unblock_signals();
-    if (argc != 4) { fprintf(stderr, "usage: dbus-fanout BUS_ADDRESS CLIENTS ROUNDS\n"); return 64; }
+    if (argc != 4 && argc != 5) { fprintf(stderr, "usage: dbus-fanout BUS_ADDRESS CLIENTS ROUNDS [PAUSE_US]\n"); return 64; }
     const char *address = argv[1];
     int clients = atoi(argv[2]), rounds = atoi(argv[3]);
+    useconds_t pause = argc == 5 ? (useconds_t)atoi(argv[4]) : 20000;
     raise_fd_limit();
 
     DBusConnection **subscribers = calloc((size_t)clients, sizeof *subscribers);
@@ -69,7 +70,7 @@ int main(int argc, char **argv) {
         if (last < 0) return 2;
         samples[round] = last - start;
         printf("round %d us %.1f\n", round, samples[round]);
-        usleep(20000);
+        usleep(pause);
     }
     qsort(samples, (size_t)rounds, sizeof *samples, compare_doubles);
     printf("median_us %.1f\n", samples[rounds / 2]);

@@ -2,7 +2,9 @@
  * Each round sends `simulate` (outcome no-update) on a control connection and measures the
  * time from that write to the last subscriber reading its onCheckForUpdate line.
  *
- * usage: fanout SOCKET APP CLIENTS ROUNDS
+ * usage: fanout SOCKET APP CLIENTS ROUNDS [PAUSE_US]
+ * Rounds are PAUSE_US apart (20,000 unless given): sporadic events, which find the caches
+ * cold; a short pause measures events in quick succession.
  * prints one line per round ("round N us X") and "median_us X" last. */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -55,9 +57,10 @@ static int receive_line(int index, void *context) {
 
 int main(int argc, char **argv) {
     unblock_signals();
-    if (argc != 5) { fprintf(stderr, "usage: fanout SOCKET APP CLIENTS ROUNDS\n"); return 64; }
+    if (argc != 5 && argc != 6) { fprintf(stderr, "usage: fanout SOCKET APP CLIENTS ROUNDS [PAUSE_US]\n"); return 64; }
     const char *path = argv[1], *app = argv[2];
     int clients = atoi(argv[3]), rounds = atoi(argv[4]);
+    useconds_t pause = argc == 6 ? (useconds_t)atoi(argv[5]) : 20000;
     raise_fd_limit();
 
     char request[512];
@@ -93,7 +96,7 @@ int main(int argc, char **argv) {
         printf("round %d us %.1f\n", round, samples[round]);
         /* The control connection's response, then a pause. */
         char discard[4096];
-        usleep(20000);
+        usleep(pause);
         while (recv(control, discard, sizeof discard, MSG_DONTWAIT) > 0) {}
     }
     qsort(samples, (size_t)rounds, sizeof *samples, compare_doubles);
