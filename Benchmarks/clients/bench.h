@@ -43,16 +43,23 @@ static inline void raise_fd_limit(void) {
 
 /* The servers' loop: listens on the Unix socket `path` (replacing a stale one), says
  * "ready", accepts every connection (non-blocking) and calls `readable(fd)` whenever a
- * client's socket has something to read (or was closed). */
+ * client's socket has something to read (or was closed). The socket is bound under a
+ * temporary name and renamed once it listens, so whoever waits for `path` to appear
+ * never finds a socket that refuses connections. */
 static inline _Noreturn void serve_unix(const char *path, void (*readable)(int fd)) {
-    unlink(path);
-    int listener = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
     struct sockaddr_un address = {.sun_family = AF_UNIX};
-    strncpy(address.sun_path, path, sizeof address.sun_path - 1);
-    if (bind(listener, (struct sockaddr *)&address, sizeof address) != 0 || listen(listener, 4096) != 0) { perror("listen"); exit(2); }
+    char *binding = address.sun_path;
+    if (snprintf(binding, sizeof address.sun_path, "%s.new", path) >= (int)sizeof address.sun_path) {
+        fprintf(stderr, "socket path too long: %s\n", path);
+        exit(2);
+    }
+    unlink(binding);
+    int listener = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (listener < 0 || bind(listener, (struct sockaddr *)&address, sizeof address) != 0 || listen(listener, 4096) != 0
+        || rename(binding, path) != 0) { perror(path); exit(2); }
     int epoll = epoll_create1(EPOLL_CLOEXEC);
     struct epoll_event event = {.events = EPOLLIN, .data.fd = listener};
-    epoll_ctl(epoll, EPOLL_CTL_ADD, listener, &event);
+    if (epoll < 0 || epoll_ctl(epoll, EPOLL_CTL_ADD, listener, &event) != 0) { perror("epoll"); exit(2); }
     printf("ready\n");
     fflush(stdout);
     struct epoll_event events[256];
@@ -67,7 +74,7 @@ static inline _Noreturn void serve_unix(const char *path, void (*readable)(int f
             int client = accept4(listener, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
             if (client < 0) continue;
             struct epoll_event added = {.events = EPOLLIN, .data.fd = client};
-            epoll_ctl(epoll, EPOLL_CTL_ADD, client, &added);
+            if (epoll_ctl(epoll, EPOLL_CTL_ADD, client, &added) != 0) { perror("epoll_ctl"); exit(2); }
         }
     }
 }

@@ -37,7 +37,7 @@ int main(int argc, char **argv) {
     if (argc != 4 && argc != 5) { fprintf(stderr, "usage: dbus-fanout BUS_ADDRESS CLIENTS ROUNDS [PAUSE_US]\n"); return 64; }
     const char *address = argv[1];
     int clients = atoi(argv[2]), rounds = atoi(argv[3]);
-    useconds_t pause = argc == 5 ? (useconds_t)atoi(argv[4]) : 20000;
+    useconds_t pause_us = argc == 5 ? (useconds_t)atoi(argv[4]) : 20000;
     raise_fd_limit();
 
     DBusConnection **subscribers = calloc((size_t)clients, sizeof *subscribers);
@@ -70,7 +70,7 @@ int main(int argc, char **argv) {
         if (last < 0) return 2;
         samples[round] = last - start;
         printf("round %d us %.1f\n", round, samples[round]);
-        usleep(pause);
+        usleep(pause_us);
     }
     qsort(samples, (size_t)rounds, sizeof *samples, compare_doubles);
     printf("median_us %.1f\n", samples[rounds / 2]);

@@ -60,7 +60,7 @@ int main(int argc, char **argv) {
     if (argc != 5 && argc != 6) { fprintf(stderr, "usage: fanout SOCKET APP CLIENTS ROUNDS [PAUSE_US]\n"); return 64; }
     const char *path = argv[1], *app = argv[2];
     int clients = atoi(argv[3]), rounds = atoi(argv[4]);
-    useconds_t pause = argc == 6 ? (useconds_t)atoi(argv[5]) : 20000;
+    useconds_t pause_us = argc == 6 ? (useconds_t)atoi(argv[5]) : 20000;
     raise_fd_limit();
 
     char request[512];
@@ -96,7 +96,7 @@ int main(int argc, char **argv) {
         printf("round %d us %.1f\n", round, samples[round]);
         /* The control connection's response, then a pause. */
         char discard[4096];
-        usleep(pause);
+        usleep(pause_us);
         while (recv(control, discard, sizeof discard, MSG_DONTWAIT) > 0) {}
     }
     qsort(samples, (size_t)rounds, sizeof *samples, compare_doubles);

@@ -59,6 +59,7 @@ static int client(const char *path, int count, int idle, const char *request) {
 static void echo_back(int fd) {
     char buffer[1 << 16];
     ssize_t n = recv(fd, buffer, sizeof buffer, 0);
+    if (n < 0 && (errno == EAGAIN || errno == EINTR)) return;
     if (n <= 0) { close(fd); return; }
     ssize_t sent = 0;
     while (sent < n) {

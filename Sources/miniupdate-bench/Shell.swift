@@ -74,6 +74,21 @@ enum Shell {
         return process
     }
 
+    /// Starts one of the bench's C servers and waits until it listens on `socket` (they
+    /// create it only then); fails if the server exits or takes longer than 10 s.
+    static func startServer(_ executable: String, _ arguments: [String], socket: String, log: String) async throws -> Process {
+        let process = try start(executable, arguments, log: log)
+        let deadline = ContinuousClock.now + .seconds(10)
+        while !FileManager.default.fileExists(atPath: socket) {
+            guard process.isRunning, ContinuousClock.now < deadline else {
+                process.terminate()
+                throw BenchError("\(executable) did not listen on \(socket); see \(log)")
+            }
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        return process
+    }
+
     /// Runs blocking work on a thread of its own, off the task pool.
     static func blocking<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
         try await withCheckedThrowingContinuation { continuation in
