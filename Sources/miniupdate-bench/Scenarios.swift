@@ -203,27 +203,28 @@ enum Scenarios {
         let physical = try await Shell.startServer("\(bench.clients)/fanout-server", [physicalSocket], socket: physicalSocket, log: bench.path("fanout-server.log"))
         defer { physical.terminate() }
         let rounds = bench.quick ? 10 : 30
-        /// The median of `rounds` rounds `pause` apart, with `clients` subscribers.
-        func median(_ program: String, _ arguments: [String], clients: Int, pause: Int = 20_000) async throws -> Double {
-            try figure("median_us", in: try await Shell.output("\(bench.clients)/\(program)", arguments + ["\(clients)", "\(rounds)", "\(pause)"]))
+        /// Each side's median of `rounds` rounds to `clients` subscribers, with a pause of
+        /// `pause` µs after each round.
+        func measure(clients: Int, pause: Int) async throws -> (ours: Double, dbus: Double, limit: Double) {
+            func median(_ program: String, _ arguments: [String]) async throws -> Double {
+                try figure("median_us", in: try await Shell.output("\(bench.clients)/\(program)", arguments + ["\(clients)", "\(rounds)", "\(pause)"]))
+            }
+            return (try await median("fanout", [daemon.socket, benchApp]), try await median("dbus-fanout", [bus.address]),
+                    try await median("fanout", [physicalSocket, benchApp]))
         }
         var rows: [Row] = []
-        // A 20 ms pause between rounds, as events come: sporadic, so each finds the caches cold.
+        // A 20 ms pause after each round, as events come: sporadic, so each finds the caches cold.
         for (clients, target) in bench.quick ? [(1000, 3000.0)] : [(1000, 3000.0), (10_000, 40_000.0)] {
-            let ours = try await median("fanout", [daemon.socket, benchApp], clients: clients)
-            let dbus = try await median("dbus-fanout", [bus.address], clients: clients)
-            let limit = try await median("fanout", [physicalSocket, benchApp], clients: clients)
+            let (ours, dbus, limit) = try await measure(clients: clients, pause: 20_000)
             var row = Row.time("event fan-out to \(grouped(clients)) clients (median of \(rounds))", ours, baseline: ("D-Bus signal", dbus), target: target,
                                targetText: "≤ \(Row.formatMicroseconds(target)), ≥ 3× faster than D-Bus")
             row.met = ours <= target && ours * 3 <= dbus
             rows.append(row)
             rows.append(.time("event fan-out to \(grouped(clients)) against a C server", ours, baseline: ("C, one send each", limit), target: nil, targetText: ""))
         }
-        // For reference, a 1 ms pause between rounds: every side then runs with warm caches.
+        // For reference, a 1 ms pause: every side then runs with warm caches.
         if !bench.quick {
-            let ours = try await median("fanout", [daemon.socket, benchApp], clients: 1000, pause: 1000)
-            let dbus = try await median("dbus-fanout", [bus.address], clients: 1000, pause: 1000)
-            let limit = try await median("fanout", [physicalSocket, benchApp], clients: 1000, pause: 1000)
+            let (ours, dbus, limit) = try await measure(clients: 1000, pause: 1000)
             rows.append(.time("event fan-out to 1,000, 1 ms pauses (warm caches)", ours, baseline: ("D-Bus signal", dbus), target: nil, targetText: ""))
             rows.append(.time("event fan-out to 1,000, 1 ms pauses, against a C server", ours, baseline: ("C, one send each", limit), target: nil, targetText: ""))
         }
