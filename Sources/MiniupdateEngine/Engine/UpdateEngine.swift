@@ -45,6 +45,8 @@ public actor UpdateEngine {
     // Each `didSet` ignores the old value, so the table is still changed in place.
     var apps: [AppID: AppRecord] { didSet { changes.bump() } }
     var repositoryState: PersistedRepositoryState { didSet { changes.bump() } }
+    /// Always set through ``RepositoryIndex/sharingIDs(with:)`` with ``apps``, so that its
+    /// app ids share their strings with the table's.
     var currentIndex: RepositoryIndex? { didSet { changes.bump() } }
     /// Set while the accepted index is on disk but not decoded yet (a start from the
     /// snapshot): the next fetch decodes it first.
