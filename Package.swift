@@ -9,9 +9,18 @@ let strict: [SwiftSetting] = [
 // the statically linked Swift runtime (DT_RELR, glibc 2.36) and to export no symbols: the
 // loader reads `.rela.dyn` (2.8 MiB) and the dynamic symbol table (1.5 MiB) once at exec,
 // and the daemon would keep those pages resident for good.
+//
+// lld also places the functions that run (Sources/miniupdated/symbol-order.txt, written by
+// Benchmarks/symbol-order.sh) side by side: the kernel maps code around each page touched,
+// so a few megabytes of running code spread over 26 MB of text kept most of it resident.
+// A function missing from the list (new code) is linked after them, with no warning.
 let residentSetLinkerSettings: [LinkerSetting] = [
     .unsafeFlags(
-        ["-use-ld=lld", "-Xlinker", "-z", "-Xlinker", "pack-relative-relocs", "-Xlinker", "--no-export-dynamic"],
+        [
+            "-use-ld=lld", "-Xlinker", "-z", "-Xlinker", "pack-relative-relocs", "-Xlinker", "--no-export-dynamic",
+            "-Xlinker", "--symbol-ordering-file=\(Context.packageDirectory)/Sources/miniupdated/symbol-order.txt",
+            "-Xlinker", "--no-warn-symbol-ordering",
+        ],
         .when(platforms: [.linux], configuration: .release)
     ),
 ]
@@ -132,6 +141,7 @@ let package = Package(
                 "MiniupdateSystemd",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
+            exclude: ["symbol-order.txt"],
             swiftSettings: strict,
             linkerSettings: residentSetLinkerSettings
         ),

@@ -1,0 +1,82 @@
+#!/bin/bash
+# Writes Sources/miniupdated/symbol-order.txt: every function of miniupdated that runs while
+# the bench drives it, so that release builds link them side by side (see Package.swift).
+#
+# Why: the kernel maps the code of an executable around each page it touches, so a
+# daemon whose few megabytes of running code are spread over a 26 MB `.text` keeps most of
+# that text resident. Grouping the functions that run makes those pages few.
+#
+# How: the release bench runs with a `miniupdated` that execs the real one under
+# callgrind, which names every function executed, and this script keeps the names of
+# those in the daemon's binary. Run it after changes that add or rename much code of the
+# start-up, check or serving paths; a stale list only costs memory, never correctness.
+#
+# usage: Benchmarks/symbol-order.sh [BUILD_DIRECTORY]   (default .build/release)
+# needs: valgrind, objcopy, and a release build of miniupdate-bench in BUILD_DIRECTORY.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+build=$(cd "${1:-$root/.build/release}" && pwd)
+for tool in valgrind objcopy; do
+    command -v "$tool" >/dev/null || { echo "symbol-order.sh: needs $tool (apt-get install valgrind binutils)" >&2; exit 1; }
+done
+[ -x "$build/miniupdate-bench" ] || {
+    echo "symbol-order.sh: no $build/miniupdate-bench; run swift build -c release --static-swift-stdlib --product miniupdate-bench" >&2
+    exit 1
+}
+
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+# The bench's nginx workers run as another user when it runs as root: let them in.
+chmod 755 "$work"
+mkdir -p "$work/bin" "$work/profiles"
+cp "$build/miniupdate-bench" "$work/bin/"
+# Valgrind 3.19 cannot read the DWARF 5 that Swift emits; the symbol table is enough.
+objcopy --strip-debug "$build/miniupdated" "$work/bin/miniupdated.real"
+cat >"$work/bin/miniupdated" <<EOF
+#!/bin/sh
+exec valgrind --quiet --tool=callgrind --demangle=no --compress-strings=no --dump-line=no \\
+    --callgrind-out-file="$work/profiles/callgrind.%p" "$work/bin/miniupdated.real" "\$@"
+EOF
+chmod +x "$work/bin/miniupdated"
+
+# Every path the bench drives: start-up with 10,000 apps, checks, 1,000 clients
+# connecting, status requests, subscriptions and events, downloads and applies. Timings
+# under callgrind mean nothing; the bench only drives the daemon here.
+echo "symbol-order.sh: driving miniupdated under callgrind (about 5 minutes)" >&2
+"$work/bin/miniupdate-bench" --quick --only startup --only roundtrip --only fanout --only download \
+    --work-directory "$work/bench" >"$work/bench.log" 2>&1 || true
+# A daemon the bench stopped writes its profile as it exits.
+for _ in $(seq 60); do pgrep -f "$work/bin/miniupdated.real" >/dev/null || break; sleep 1; done
+if grep -q "error:" "$work/bench.log"; then
+    echo "symbol-order.sh: the bench failed under callgrind, so the profile misses paths:" >&2
+    grep "error:" "$work/bench.log" >&2
+    exit 1
+fi
+
+# callgrind names a function on `fn=` (its object on the last `ob=`) and a callee on
+# `cfn=` (its object on a `cob=` just before, else the caller's). `'2` marks a recursion
+# level, not another function.
+awk '
+    /^ob=/  { ob = substr($0, 4); next }
+    /^cob=/ { cob = substr($0, 5); next }
+    /^fn=/  { if (ob ~ /\/miniupdated\.real$/) print substr($0, 4); next }
+    /^cfn=/ { o = cob != "" ? cob : ob; cob = ""; if (o ~ /\/miniupdated\.real$/) print substr($0, 5); next }
+' "$work"/profiles/callgrind.* | sed "s/'[0-9]*\$//" | grep -v '^0x' | LC_ALL=C sort -u >"$work/functions"
+
+count=$(wc -l <"$work/functions")
+if [ "$count" -lt 1000 ]; then
+    echo "symbol-order.sh: only $count functions profiled; the bench failed? see its log:" >&2
+    tail -20 "$work/bench.log" >&2
+    exit 1
+fi
+{
+    echo "# Functions of miniupdated that run while the bench drives it (start-up, checks, clients,"
+    echo "# events, downloads, applies), linked side by side in release builds (Package.swift)."
+    echo "# Written by Benchmarks/symbol-order.sh; $count functions."
+    cat "$work/functions"
+} >"$root/Sources/miniupdated/symbol-order.txt"
+echo "symbol-order.sh: wrote $count functions to Sources/miniupdated/symbol-order.txt" >&2
+# SwiftPM does not see the list as an input of the link: remove the daemon linked with
+# the old one, so that the next build links it again.
+rm -f "$build/miniupdated"
+echo "symbol-order.sh: removed $build/miniupdated; the next release build links it with the new list" >&2
