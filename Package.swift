@@ -12,7 +12,7 @@ let strict: [SwiftSetting] = [
 //
 // lld also places the functions that run (Sources/miniupdated/symbol-order.txt, written by
 // Benchmarks/symbol-order.sh) side by side: the kernel maps code around each page touched,
-// so a few megabytes of running code spread over 26 MB of text kept most of it resident.
+// so a few megabytes of running code spread over 25 MiB of text kept most of it resident.
 // A function missing from the list (new code) is linked after them, with no warning.
 let residentSetLinkerSettings: [LinkerSetting] = [
     .unsafeFlags(
