@@ -23,6 +23,13 @@ for product in miniupdated miniupdatectl miniupdate-repo; do
     "${BUILD[@]}" --product "$product"
 done
 BIN=$("${BUILD[@]}" --show-bin-path)
+# The daemon's running functions are linked side by side from a list that goes stale as
+# the code changes (Package.swift): say how much of it this build still has.
+ORDER="$ROOT/Sources/miniupdated/symbol-order.txt"
+LISTED=$(grep -vc '^#' "$ORDER")
+FOUND=$(nm --defined-only "$BIN/miniupdated" | awk 'NF == 3 { print $3 }' | LC_ALL=C sort -u \
+    | LC_ALL=C comm -12 - <(grep -v '^#' "$ORDER") | wc -l)
+echo "==> symbol order: $FOUND of $LISTED listed functions are in miniupdated (Benchmarks/symbol-order.sh rewrites the list)"
 
 STAGE=$(mktemp -d)
 WORK=$(mktemp -d)
