@@ -69,16 +69,14 @@ compgen -G "$work/profiles/callgrind.*" >/dev/null || {
     tail -20 "$work/bench.log" >&2
     exit 1
 }
-# callgrind names a function on `fn=` (its object on the last `ob=`) and a callee on
-# `cfn=` (its object on a `cob=` just before, else the caller's). `'2` marks a recursion
-# level, not another function. Code without a symbol is named by its address, and
-# valgrind's "(below main)" is no symbol either: neither can be ordered.
+# callgrind gives each function that ran a `fn=` block, in the object named by the last
+# `ob=`. `'2` marks a recursion level, not another function. Code without a symbol is
+# named by its address, and valgrind's "(below main)" is no symbol either: neither can be
+# ordered.
 awk '
-    FNR == 1 { ob = ""; cob = "" }
-    /^ob=/  { ob = substr($0, 4); next }
-    /^cob=/ { cob = substr($0, 5); next }
-    /^fn=/  { if (ob ~ /\/miniupdated\.real$/) print substr($0, 4); next }
-    /^cfn=/ { o = cob != "" ? cob : ob; cob = ""; if (o ~ /\/miniupdated\.real$/) print substr($0, 5); next }
+    FNR == 1 { ob = "" }
+    /^ob=/ { ob = substr($0, 4); next }
+    /^fn=/ { if (ob ~ /\/miniupdated\.real$/) print substr($0, 4) }
 ' "$work"/profiles/callgrind.* | sed "s/'[0-9]*\$//" | { grep -v -e '^0x' -e ' ' || true; } | LC_ALL=C sort -u >"$work/functions"
 
 count=$(wc -l <"$work/functions")
