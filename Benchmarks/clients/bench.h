@@ -1,6 +1,7 @@
 /* What the load generators and baselines share. Header-only: each is one compiler call. */
 #ifndef MINIUPDATE_BENCH_H
 #define MINIUPDATE_BENCH_H
+#include <dirent.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,6 +26,47 @@ static inline double now_us(void) {
     struct timespec t;
     clock_gettime(CLOCK_MONOTONIC, &t);
     return t.tv_sec * 1e6 + t.tv_nsec / 1e3;
+}
+
+/* CPU time this process has used, in microseconds. */
+static inline double own_cpu_us(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
+    return t.tv_sec * 1e6 + t.tv_nsec / 1e3;
+}
+
+/* CPU time used by all threads of the process at the other end of the Unix socket `fd`,
+ * in microseconds, from /proc/PID/task/TID/schedstat (nanoseconds on a CPU); -1 if that
+ * cannot be read. With the generator's own, it shows whether a fan-out is bound by the
+ * CPUs: on N of them, no round can take less than the two together divided by N. */
+static inline double peer_cpu_us(int fd) {
+    struct ucred peer;
+    socklen_t length = sizeof peer;
+    if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &peer, &length) != 0) return -1;
+    char directory[64];
+    snprintf(directory, sizeof directory, "/proc/%d/task", (int)peer.pid);
+    DIR *tasks = opendir(directory);
+    if (!tasks) return -1;
+    double total = 0;
+    struct dirent *task;
+    while ((task = readdir(tasks))) {
+        if (task->d_name[0] == '.') continue;
+        char path[sizeof directory + sizeof task->d_name + 16];
+        snprintf(path, sizeof path, "%s/%s/schedstat", directory, task->d_name);
+        FILE *file = fopen(path, "r");
+        unsigned long long nanoseconds;
+        if (file && fscanf(file, "%llu", &nanoseconds) == 1) total += nanoseconds / 1e3;
+        if (file) fclose(file);
+    }
+    closedir(tasks);
+    return total;
+}
+
+/* Prints the CPU time per round, of the server (`server_before` and `server_after` from
+ * peer_cpu_us) and of this generator, for the bench to read. */
+static inline void print_cpu_per_round(double server_before, double server_after, double own_before, double own_after, int rounds) {
+    if (server_before >= 0 && server_after >= 0) printf("server_cpu_us %.1f\n", (server_after - server_before) / rounds);
+    printf("generator_cpu_us %.1f\n", (own_after - own_before) / rounds);
 }
 
 /* For qsort of doubles. */

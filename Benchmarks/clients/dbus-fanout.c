@@ -3,7 +3,8 @@
  * from the send to the last subscriber reading it is measured.
  *
  * usage: dbus-fanout BUS_ADDRESS CLIENTS ROUNDS [PAUSE_US]   (as fanout)
- * prints one line per round ("round N us X") and "median_us X" last. */
+ * prints one line per round ("round N us X"), then "median_us X", and the CPU time per round
+ * of dbus-daemon ("server_cpu_us X") and of this generator ("generator_cpu_us X"). */
 #define _GNU_SOURCE
 #include <dbus/dbus.h>
 #include <stdio.h>
@@ -59,6 +60,9 @@ int main(int argc, char **argv) {
     const char *payload = "{\"jsonrpc\":\"2.0\",\"method\":\"onCheckForUpdate\",\"params\":{\"app\":\"com.example.bench\",\"hasUpdate\":false}}";
     struct epoll_event *events = calloc(4096, sizeof *events);
     double *samples = calloc((size_t)rounds, sizeof *samples);
+    int bus_fd = -1;
+    dbus_connection_get_unix_fd(emitter, &bus_fd);
+    double server_before = peer_cpu_us(bus_fd), own_before = own_cpu_us();
     for (int round = 0; round < rounds; round++) {
         DBusMessage *signal = dbus_message_new_signal("/com/example/Bench", "com.example.Bench", "Event");
         dbus_message_append_args(signal, DBUS_TYPE_STRING, &payload, DBUS_TYPE_INVALID);
@@ -72,7 +76,9 @@ int main(int argc, char **argv) {
         printf("round %d us %.1f\n", round, samples[round]);
         usleep(pause_us);
     }
+    double own_after = own_cpu_us(), server_after = peer_cpu_us(bus_fd);
     qsort(samples, (size_t)rounds, sizeof *samples, compare_doubles);
     printf("median_us %.1f\n", samples[rounds / 2]);
+    print_cpu_per_round(server_before, server_after, own_before, own_after, rounds);
     return 0;
 }

@@ -5,7 +5,8 @@
  * usage: fanout SOCKET APP CLIENTS ROUNDS [PAUSE_US]
  * Rounds are PAUSE_US apart (20,000 unless given): sporadic events, which find the caches
  * cold; a short pause measures events in quick succession.
- * prints one line per round ("round N us X") and "median_us X" last. */
+ * prints one line per round ("round N us X"), then "median_us X", and the CPU time per round
+ * of miniupdated ("server_cpu_us X") and of this generator ("generator_cpu_us X"). */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <stdio.h>
@@ -85,6 +86,7 @@ int main(int argc, char **argv) {
     }
     int control = connect_to(path);
     double *samples = calloc((size_t)rounds, sizeof *samples);
+    double server_before = peer_cpu_us(control), own_before = own_cpu_us();
     for (int round = 0; round < rounds; round++) {
         snprintf(request, sizeof request,
                  "{\"jsonrpc\":\"2.0\",\"id\":%d,\"method\":\"simulate\",\"params\":{\"app\":\"%s\",\"outcome\":\"no-update\"}}\n", round + 2, app);
@@ -99,7 +101,9 @@ int main(int argc, char **argv) {
         usleep(pause_us);
         while (recv(control, discard, sizeof discard, MSG_DONTWAIT) > 0) {}
     }
+    double own_after = own_cpu_us(), server_after = peer_cpu_us(control);
     qsort(samples, (size_t)rounds, sizeof *samples, compare_doubles);
     printf("median_us %.1f\n", samples[rounds / 2]);
+    print_cpu_per_round(server_before, server_after, own_before, own_after, rounds);
     return 0;
 }

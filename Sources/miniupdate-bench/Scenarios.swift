@@ -204,29 +204,32 @@ enum Scenarios {
         defer { physical.terminate() }
         let rounds = bench.quick ? 10 : 30
         /// Each side's median of `rounds` rounds to `clients` subscribers, with a pause of
-        /// `pause` µs after each round.
-        func measure(clients: Int, pause: Int) async throws -> (ours: Double, dbus: Double, limit: Double) {
-            func median(_ program: String, _ arguments: [String]) async throws -> Double {
-                try figure("median_us", in: try await Shell.output("\(bench.clients)/\(program)", arguments + ["\(clients)", "\(rounds)", "\(pause)"]))
+        /// `pause` µs after each round, and the CPU time each round cost.
+        func measure(clients: Int, pause: Int) async throws -> (ours: FanOutRun, dbus: FanOutRun, limit: FanOutRun) {
+            func run(_ program: String, _ arguments: [String]) async throws -> FanOutRun {
+                try FanOutRun(output: try await Shell.output("\(bench.clients)/\(program)", arguments + ["\(clients)", "\(rounds)", "\(pause)"]))
             }
-            return (try await median("fanout", [daemon.socket, benchApp]), try await median("dbus-fanout", [bus.address]),
-                    try await median("fanout", [physicalSocket, benchApp]))
+            return (try await run("fanout", [daemon.socket, benchApp]), try await run("dbus-fanout", [bus.address]),
+                    try await run("fanout", [physicalSocket, benchApp]))
         }
         var rows: [Row] = []
         // A 20 ms pause after each round, as events come: sporadic, so each finds the caches cold.
         for (clients, target) in bench.quick ? [(1000, 3000.0)] : [(1000, 3000.0), (10_000, 40_000.0)] {
             let (ours, dbus, limit) = try await measure(clients: clients, pause: 20_000)
-            var row = Row.time("event fan-out to \(grouped(clients)) clients (median of \(rounds))", ours, baseline: ("D-Bus signal", dbus), target: target,
+            var row = Row.time("event fan-out to \(grouped(clients)) clients (median of \(rounds))", ours.median, baseline: ("D-Bus signal", dbus.median), target: target,
                                targetText: "≤ \(Row.formatMicroseconds(target)), ≥ 3× faster than D-Bus")
-            row.met = ours <= target && ours * 3 <= dbus
+            row.met = ours.median <= target && ours.median * 3 <= dbus.median
             rows.append(row)
-            rows.append(.time("event fan-out to \(grouped(clients)) against a C server", ours, baseline: ("C, one send each", limit), target: nil, targetText: ""))
+            rows.append(.time("event fan-out to \(grouped(clients)) against a C server", ours.median, baseline: ("C, one send each", limit.median), target: nil, targetText: ""))
+            // What bounds the figures on a small machine: the server and the generator share its CPUs.
+            rows.append(.cpuPerEvent("CPU per event to \(grouped(clients)), server + load generator", ours, baseline: ("C", limit)))
+            rows.append(.cpuPerEvent("CPU per event to \(grouped(clients)), against D-Bus", ours, baseline: ("D-Bus", dbus)))
         }
         // For reference, a 1 ms pause: every side then runs with warm caches.
         if !bench.quick {
             let (ours, dbus, limit) = try await measure(clients: 1000, pause: 1000)
-            rows.append(.time("event fan-out to 1,000, 1 ms pauses (warm caches)", ours, baseline: ("D-Bus signal", dbus), target: nil, targetText: ""))
-            rows.append(.time("event fan-out to 1,000, 1 ms pauses, against a C server", ours, baseline: ("C, one send each", limit), target: nil, targetText: ""))
+            rows.append(.time("event fan-out to 1,000, 1 ms pauses (warm caches)", ours.median, baseline: ("D-Bus signal", dbus.median), target: nil, targetText: ""))
+            rows.append(.time("event fan-out to 1,000, 1 ms pauses, against a C server", ours.median, baseline: ("C, one send each", limit.median), target: nil, targetText: ""))
         }
         return rows
     }
