@@ -1,6 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import Logging
 import NIOCore
 import Synchronization
@@ -8,11 +5,12 @@ import Synchronization
 /// One connected client, as the hub and the dispatcher see it: a place to send encoded
 /// messages without ever waiting for the client to read them.
 ///
-/// A message goes straight to the socket when NIO holds nothing for it, in one `send(2)`:
-/// a fan-out to thousands of clients then costs each client one system call, not a walk of
-/// NIO's pipeline and its write queue as well. Only what the kernel does not take now is
-/// handed to NIO, which sends it when the socket drains; until it has, every later message
-/// queues behind it, so the client gets them in order.
+/// A message goes straight to the socket when NIO holds nothing for it, in one `send(2)`,
+/// and a fan-out sends through the loop's ``LoopSockets`` without touching the connection:
+/// a client then costs one system call per message, not a walk of NIO's pipeline and its
+/// write queue as well. Only what the kernel does not take now is handed to NIO, which
+/// sends it when the socket drains; until it has, every later message queues behind it,
+/// so the client gets them in order.
 ///
 /// The bytes waiting for the client are counted by NIO against the channel's write-buffer
 /// high-water mark, set to ``maximumPendingBytes``: once past it the channel is no longer
@@ -21,13 +19,12 @@ import Synchronization
 final class ClientConnection: Sendable {
     let id: UInt64
     let channel: any Channel
-    /// The socket, while ``channel`` is active; nil for a channel without one (in tests).
-    ///
-    /// Kept rather than asked for per message, which would cost a dynamic cast each time.
-    /// It is used only on the event loop and only while the channel is active: NIO closes
-    /// the socket on the loop in the same step that makes the channel inactive, so it can
-    /// never name another file by then.
+    /// The socket; nil for a channel without one (in tests).
     private let descriptor: CInt?
+    /// This connection's slot in ``sockets``, which says whether a message may go
+    /// straight to the socket.
+    let slot: Int32
+    let sockets: NIOLoopBoundBox<LoopSockets>
     let maximumPendingBytes: Int
     let logger: Logger
     /// The peer, from `SO_PEERCRED`; nil if it could not be read.
@@ -44,17 +41,25 @@ final class ClientConnection: Sendable {
         var queuedInNIO = 0
     }
 
-    /// Call on the channel's event loop, before it becomes active.
-    init(id: UInt64, channel: any Channel, peer: PeerCredentials?, maximumPendingBytes: Int, logger: Logger) throws {
+    /// Call on the channel's event loop, before it becomes active; `sockets` is that loop's.
+    init(id: UInt64, channel: any Channel, sockets: NIOLoopBoundBox<LoopSockets>, peer: PeerCredentials?, maximumPendingBytes: Int, logger: Logger) throws {
         self.id = id
         self.peer = peer
         self.channel = channel
         self.maximumPendingBytes = maximumPendingBytes
         self.logger = logger
         self.loopState = NIOLoopBoundBox.makeBoxSendingValue(LoopState(), eventLoop: channel.eventLoop)
-        self.descriptor = try channel.pipeline.syncOperations.withUnsafeTransportIfAvailable(of: NIOBSDSocket.Handle.self) { $0 }
         let mark = max(maximumPendingBytes, 2)
         try channel.syncOptions?.setOption(.writeBufferWaterMark, value: .init(low: mark / 2, high: mark))
+        // Asked for once: asking costs a dynamic cast.
+        let descriptor = try channel.pipeline.syncOperations.withUnsafeTransportIfAvailable(of: NIOBSDSocket.Handle.self) { $0 }
+        self.descriptor = descriptor
+        self.sockets = sockets
+        let slot = sockets.value.allocate(owner: id)
+        self.slot = slot
+        if let descriptor { sockets.value.setDirect(slot, owner: id, descriptor: descriptor) }
+        // After the channel's handlers have seen it close: the slot may be reused then.
+        channel.closeFuture.whenComplete { _ in sockets.value.release(slot, owner: id) }
     }
 
     /// Queues `bytes` (one or more complete lines) for the client.
@@ -77,45 +82,51 @@ final class ClientConnection: Sendable {
     /// Sends `bytes`; only on ``eventLoop``. A message larger than the bound is still
     /// delivered to a client that has nothing waiting.
     func sendOnLoop(_ bytes: ByteBuffer, thenClose: Bool = false) {
-        guard !loopState.value.closing, channel.isActive else { return }
+        // Checked first: a handler may send while NIO is closing the channel, after it
+        // closed the socket and before the slot learns of it.
+        guard channel.isActive else { return }
         var bytes = bytes
-        if let descriptor, loopState.value.queuedInNIO == 0 {
-            bytes.moveReaderIndex(forwardBy: Self.sendNow(bytes, to: descriptor))
+        let direct = sockets.value.direct(slot, owner: id)
+        if direct >= 0 {
+            bytes.moveReaderIndex(forwardBy: bytes.withUnsafeReadableBytes { LoopSockets.sendNow($0, to: direct) })
             if bytes.readableBytes == 0 {
                 if thenClose {
-                    loopState.value.closing = true
+                    markClosing()
                     channel.close(promise: nil)
                 }
                 return
             }
         }
+        guard !loopState.value.closing else { return }
         guard channel.isWritable else {
             logger.warning("disconnecting a client that does not read", metadata: ["client": "\(id)", "limit": "\(maximumPendingBytes)"])
-            loopState.value.closing = true
+            markClosing()
             channel.close(promise: nil)
             return
         }
-        if thenClose { loopState.value.closing = true }
+        if thenClose { markClosing() }
         loopState.value.queuedInNIO += 1
+        sockets.value.setDirect(slot, owner: id, descriptor: -1)
         let written = channel.eventLoop.makePromise(of: Void.self)
         written.futureResult.whenComplete { _ in
             self.loopState.value.queuedInNIO -= 1
+            if self.loopState.value.queuedInNIO == 0, !self.loopState.value.closing, self.channel.isActive, let descriptor = self.descriptor {
+                self.sockets.value.setDirect(self.slot, owner: self.id, descriptor: descriptor)
+            }
             if thenClose { self.channel.close(promise: nil) }
         }
         channel.writeAndFlush(bytes, promise: written)
     }
 
-    /// Sends what the socket takes without waiting, and returns how many bytes that was.
-    /// On any error it returns 0: NIO's write of the same bytes then meets the error too,
-    /// and closes the channel the way it closes any channel that fails.
-    private static func sendNow(_ bytes: ByteBuffer, to descriptor: CInt) -> Int {
-        bytes.withUnsafeReadableBytes { raw in
-            while true {
-                let sent = Glibc.send(descriptor, raw.baseAddress, raw.count, Int32(MSG_NOSIGNAL | MSG_DONTWAIT))
-                if sent >= 0 { return sent }
-                if errno != EINTR { return 0 }
-            }
-        }
+    private func markClosing() {
+        loopState.value.closing = true
+        sockets.value.setDirect(slot, owner: id, descriptor: -1)
+    }
+
+    /// The channel is inactive: NIO has just closed the socket. Call from its handler's
+    /// `channelInactive`, which NIO calls in the same step.
+    func socketClosed() {
+        sockets.value.setDirect(slot, owner: id, descriptor: -1)
     }
 
     /// Attaches the handler that serves this connection (nil detaches it, breaking the

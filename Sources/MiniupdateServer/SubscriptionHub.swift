@@ -229,19 +229,40 @@ extension ErrorPayload {
 /// One app's subscribers, grouped by the event loop each connection runs on, so that a
 /// fan-out hands every loop its whole group at once instead of sorting clients per event.
 struct SubscriberGroups {
-    fileprivate var byLoop: [ObjectIdentifier: (loop: any EventLoop, connections: [UInt64: ClientConnection])] = [:]
+    fileprivate struct Group {
+        let loop: any EventLoop
+        let sockets: NIOLoopBoundBox<LoopSockets>
+        /// In an array, for a fan-out to read in order; ``positions`` finds one to remove.
+        var subscribers: ContiguousArray<Subscriber> = []
+        var positions: [UInt64: Int] = [:]
+    }
+
+    fileprivate var byLoop: [ObjectIdentifier: Group] = [:]
 
     var isEmpty: Bool { byLoop.isEmpty }
 
     mutating func insert(_ connection: ClientConnection) {
         let loop = connection.eventLoop
-        byLoop[ObjectIdentifier(loop), default: (loop, [:])].connections[connection.id] = connection
+        let key = ObjectIdentifier(loop)
+        // Taken out and put back, so that its arrays have one owner and grow in place.
+        var group = byLoop.removeValue(forKey: key) ?? Group(loop: loop, sockets: connection.sockets)
+        if group.positions[connection.id] == nil {
+            group.positions[connection.id] = group.subscribers.count
+            group.subscribers.append(Subscriber(connection))
+        }
+        byLoop[key] = group
     }
 
     mutating func remove(_ connection: ClientConnection) {
         let key = ObjectIdentifier(connection.eventLoop)
-        byLoop[key]?.connections[connection.id] = nil
-        if byLoop[key]?.connections.isEmpty == true { byLoop[key] = nil }
+        guard var group = byLoop[key], let position = group.positions.removeValue(forKey: connection.id) else { return }
+        byLoop[key] = nil  // As in `insert`.
+        let last = group.subscribers.removeLast()
+        if position < group.subscribers.count {
+            group.subscribers[position] = last
+            group.positions[last.id] = position
+        }
+        if !group.subscribers.isEmpty { byLoop[key] = group }
     }
 }
 
@@ -252,22 +273,21 @@ struct SubscriberGroups {
 /// buffer they share, and a buffer shared between loops would bounce its reference count
 /// between CPUs on every one of them.
 struct Outbox {
-    private var byLoop: [ObjectIdentifier: (loop: any EventLoop, messages: [(connections: [UInt64: ClientConnection], buffer: ByteBuffer)])] = [:]
+    private var byLoop: [ObjectIdentifier: (loop: any EventLoop, sockets: NIOLoopBoundBox<LoopSockets>, messages: [(subscribers: ContiguousArray<Subscriber>, buffer: ByteBuffer)])] = [:]
 
     mutating func add(_ bytes: [UInt8], to subscribers: SubscriberGroups) {
         for (key, group) in subscribers.byLoop {
-            byLoop[key, default: (group.loop, [])].messages.append((group.connections, ByteBuffer(bytes: bytes)))
+            byLoop[key, default: (group.loop, group.sockets, [])].messages.append((group.subscribers, ByteBuffer(bytes: bytes)))
         }
     }
 
     /// Call once, under the lock that ordered the messages, so every client gets them in
     /// that order.
     func send() {
-        for (loop, messages) in byLoop.values {
+        for (loop, sockets, messages) in byLoop.values {
             loop.execute {
-                for (connections, buffer) in messages {
-                    for connection in connections.values { connection.sendOnLoop(buffer) }
-                }
+                let table = sockets.value
+                for (subscribers, buffer) in messages { table.send(buffer, to: subscribers) }
             }
         }
     }

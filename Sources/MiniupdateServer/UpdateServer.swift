@@ -32,6 +32,8 @@ public final class UpdateServer: Sendable {
     /// Subscribed at once, so no event between start-up and ``forwardEvents()`` is lost.
     private let engineEvents: EngineEvents
     private let nextConnectionID = Atomic<UInt64>(0)
+    /// Each event loop's ``LoopSockets``, made when its first client connects.
+    private let loopSockets = Mutex<[ObjectIdentifier: NIOLoopBoundBox<LoopSockets>]>([:])
     /// Requests the connections' handlers hand over, run by ``serve(_:)``.
     private let requests: AsyncStream<ConnectionHandler.Work>
     private let requestSink: AsyncStream<ConnectionHandler.Work>.Continuation
@@ -84,7 +86,16 @@ public final class UpdateServer: Sendable {
         { channel in
             PeerCredentials.of(channel).flatMapThrowing { peer in
                 let id = self.nextConnectionID.wrappingAdd(1, ordering: .relaxed).newValue
-                let connection = try ClientConnection(id: id, channel: channel, peer: peer, maximumPendingBytes: self.options.maximumPendingBytes, logger: self.logger)
+                let loop = channel.eventLoop
+                let sockets = self.loopSockets.withLock { tables in
+                    if let table = tables[ObjectIdentifier(loop)] { return table }
+                    let table = NIOLoopBoundBox.makeBoxSendingValue(LoopSockets(), eventLoop: loop)
+                    tables[ObjectIdentifier(loop)] = table
+                    return table
+                }
+                let connection = try ClientConnection(
+                    id: id, channel: channel, sockets: sockets, peer: peer, maximumPendingBytes: self.options.maximumPendingBytes, logger: self.logger
+                )
                 // Admitted before any of its lines is read: a client over the limit is never
                 // served, not even from the status cache.
                 let admitted = self.hub.admit(connection, limit: self.options.maximumConnections)

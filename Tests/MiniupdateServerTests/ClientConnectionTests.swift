@@ -54,6 +54,51 @@ import Testing
         #expect(try pair.read(count: line.count + 1, untilClosed: true) == line)
     }
 
+    @Test func aFanOutKeepsOrderWithTheConnectionsOwnMessages() async throws {
+        let pair = try SocketPair()
+        let connection = try await pair.connection()
+        defer { connection.close() }
+        // Events through the loop's table and responses through the connection, while the
+        // socket fills: they arrive in the order they were sent.
+        let lines = (0..<600).map { Self.line($0, length: 4096) }
+        try await connection.eventLoop.submit {
+            for (number, line) in lines.enumerated() {
+                if number % 2 == 0 {
+                    connection.sockets.value.send(ByteBuffer(bytes: line), to: [Subscriber(connection)])
+                } else {
+                    connection.sendOnLoop(ByteBuffer(bytes: line))
+                }
+            }
+        }.get()
+        #expect(try pair.read(count: lines.joined().count) == Array(lines.joined()))
+        // Drained, the table lets events go straight to the socket again, after the rest.
+        let after = Self.line(600, length: 100)
+        try await connection.eventLoop.submit {
+            connection.sockets.value.send(ByteBuffer(bytes: after), to: [Subscriber(connection)])
+        }.get()
+        #expect(try pair.read(count: after.count) == after)
+    }
+
+    @Test func aFanOutQueuedForAClosedConnectionNeverReachesTheOneThatTookItsSlot() async throws {
+        let loop = MultiThreadedEventLoopGroup.singleton.next()
+        let sockets = try await loop.submit { NIOLoopBoundBox.makeBoxSendingValue(LoopSockets(), eventLoop: loop) }.get()
+        let first = try SocketPair(), second = try SocketPair()
+        let gone = try await first.connection(id: 1, on: loop, sockets: sockets)
+        let stale = Subscriber(gone)
+        gone.close()
+        try await gone.channel.closeFuture.get()
+        // Its slot is freed once the close is done with; the next connection takes it, and
+        // (in tests, on a socket pair) may even be given the same descriptor number.
+        try await loop.submit {}.get()
+        let taker = try await second.connection(id: 2, on: loop, sockets: sockets)
+        defer { taker.close() }
+        #expect(taker.slot == stale.slot)
+        try await loop.submit { sockets.value.send(ByteBuffer(bytes: Self.line(0, length: 100)), to: [stale]) }.get()
+        let marker = Self.line(1, length: 100)
+        try await loop.submit { taker.sendOnLoop(ByteBuffer(bytes: marker)) }.get()
+        #expect(try second.read(count: marker.count) == marker)
+    }
+
     /// Line `number`, `length` bytes with its newline, each line different from its
     /// neighbours so that a reordering shows.
     static func line(_ number: Int, length: Int) -> [UInt8] {
@@ -79,14 +124,17 @@ private final class SocketPair: Sendable {
     deinit { Glibc.close(peer) }
 
     /// A connection on ``served``, made on its event loop before the channel is active, as
-    /// the server makes its connections.
-    func connection() async throws -> ClientConnection {
+    /// the server makes its connections. Connections that share `sockets` must share `loop`.
+    func connection(
+        id: UInt64 = 1, on loop: (any EventLoop)? = nil, sockets: NIOLoopBoundBox<LoopSockets>? = nil
+    ) async throws -> ClientConnection {
         let made = Mutex<ClientConnection?>(nil)
-        _ = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+        _ = try await ClientBootstrap(group: loop ?? MultiThreadedEventLoopGroup.singleton.next())
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
+                    let sockets = sockets ?? NIOLoopBoundBox.makeBoxSendingValue(LoopSockets(), eventLoop: channel.eventLoop)
                     let connection = try ClientConnection(
-                        id: 1, channel: channel, peer: nil, maximumPendingBytes: 64 << 20, logger: Logger(label: "test")
+                        id: id, channel: channel, sockets: sockets, peer: nil, maximumPendingBytes: 64 << 20, logger: Logger(label: "test")
                     )
                     made.withLock { $0 = connection }
                 }
