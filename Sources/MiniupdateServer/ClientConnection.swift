@@ -35,6 +35,8 @@ final class ClientConnection: Sendable {
 
     private struct LoopState {
         var closing = false
+        /// Between the channel's `channelActive` and `channelInactive`: its socket is open.
+        var open = false
         var handler: ConnectionHandler?
         /// Writes handed to NIO and not yet sent: while there are any, sending directly
         /// would overtake them.
@@ -57,9 +59,10 @@ final class ClientConnection: Sendable {
         self.sockets = sockets
         let slot = sockets.value.allocate(owner: id)
         self.slot = slot
-        if let descriptor { sockets.value.setDirect(slot, owner: id, descriptor: descriptor) }
         // After the channel's handlers have seen it close: the slot may be reused then.
         channel.closeFuture.whenComplete { _ in sockets.value.release(slot, owner: id) }
+        // First in the pipeline, so it hears of the close before any handler runs code.
+        try channel.pipeline.syncOperations.addHandler(SocketStateHandler(connection: self), position: .first)
     }
 
     /// Queues `bytes` (one or more complete lines) for the client.
@@ -69,6 +72,12 @@ final class ClientConnection: Sendable {
         } else {
             channel.eventLoop.execute { self.sendOnLoop(bytes, thenClose: false) }
         }
+    }
+
+    /// Sends `bytes` from a task of its own on the connection's event loop, never inline:
+    /// for callers that hold a lock the connection's close would take.
+    func enqueue(_ bytes: ByteBuffer) {
+        channel.eventLoop.execute { self.sendOnLoop(bytes, thenClose: false) }
     }
 
     /// Queues `bytes`, then closes the connection once they are written.
@@ -110,9 +119,7 @@ final class ClientConnection: Sendable {
         let written = channel.eventLoop.makePromise(of: Void.self)
         written.futureResult.whenComplete { _ in
             self.loopState.value.queuedInNIO -= 1
-            if self.loopState.value.queuedInNIO == 0, !self.loopState.value.closing, self.channel.isActive, let descriptor = self.descriptor {
-                self.sockets.value.setDirect(self.slot, owner: self.id, descriptor: descriptor)
-            }
+            if self.loopState.value.queuedInNIO == 0 { self.allowDirectSends() }
             if thenClose { self.channel.close(promise: nil) }
         }
         channel.writeAndFlush(bytes, promise: written)
@@ -123,10 +130,33 @@ final class ClientConnection: Sendable {
         sockets.value.setDirect(slot, owner: id, descriptor: -1)
     }
 
-    /// The channel is inactive: NIO has just closed the socket. Call from its handler's
-    /// `channelInactive`, which NIO calls in the same step.
-    func socketClosed() {
-        sockets.value.setDirect(slot, owner: id, descriptor: -1)
+    /// Lets messages go straight to the socket, if it is open and nothing else stops them.
+    private func allowDirectSends() {
+        guard loopState.value.open, loopState.value.queuedInNIO == 0, !loopState.value.closing, let descriptor else { return }
+        sockets.value.setDirect(slot, owner: id, descriptor: descriptor)
+    }
+
+    /// Keeps ``slot`` in step with the socket: open from `channelActive`, closed from
+    /// `channelInactive`, which NIO calls in the step in which it closes the socket.
+    private final class SocketStateHandler: ChannelInboundHandler {
+        typealias InboundIn = ByteBuffer
+        let connection: ClientConnection
+
+        init(connection: ClientConnection) {
+            self.connection = connection
+        }
+
+        func channelActive(context: ChannelHandlerContext) {
+            connection.loopState.value.open = true
+            connection.allowDirectSends()
+            context.fireChannelActive()
+        }
+
+        func channelInactive(context: ChannelHandlerContext) {
+            connection.loopState.value.open = false
+            connection.sockets.value.setDirect(connection.slot, owner: connection.id, descriptor: -1)
+            context.fireChannelInactive()
+        }
     }
 
     /// Attaches the handler that serves this connection (nil detaches it, breaking the

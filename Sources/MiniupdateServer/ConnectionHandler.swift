@@ -80,7 +80,6 @@ final class ConnectionHandler: ChannelDuplexHandler {
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        connection.socketClosed()
         // Requests already started finish; their responses go nowhere. Waiting ones are dropped.
         waiting.removeAll()
         dispatcher.hub.remove(connection)

@@ -8,12 +8,14 @@ import NIOCore
 /// its descriptors, instead of touching each connection's objects.
 ///
 /// A connection has a slot from its creation until its channel closes. The slot holds its
-/// socket while messages may go straight to it, and -1 while they may not: while earlier
-/// bytes wait in NIO, once the connection is closing, and from the moment NIO closes the
-/// socket. NIO closes it on the event loop in the same step that tells the connection's
-/// handlers the channel is inactive, which clears the slot, so a fan-out (a task of its
-/// own on the loop) never finds the number of a closed socket. A slot names its owner's
-/// connection id too: a fan-out that was queued before a slot was reused skips it.
+/// socket while messages may go straight to it, and -1 while they may not: before the
+/// channel is active, while earlier bytes wait in NIO, once the connection is closing, and
+/// from the moment NIO closes the socket. NIO closes it on the event loop in the same step
+/// that tells the channel's handlers it is inactive, and the first of them clears the slot,
+/// so a fan-out (a task of its own on the loop) never finds the number of a closed socket.
+/// (The number is taken from NIO's scoped `withUnsafeTransportIfAvailable` once, and kept
+/// only this way.) A slot names its owner's connection id too: a fan-out that was queued
+/// before a slot was reused skips it.
 ///
 /// Used only on its event loop.
 final class LoopSockets {
@@ -85,7 +87,10 @@ final class LoopSockets {
         while true {
             let sent = Glibc.send(descriptor, bytes.baseAddress, bytes.count, Int32(MSG_NOSIGNAL | MSG_DONTWAIT))
             if sent >= 0 { return sent }
-            if errno != EINTR { return 0 }
+            if errno == EINTR { continue }
+            // A closed or foreign descriptor would mean a slot outlived its socket.
+            assert(errno != EBADF && errno != ENOTSOCK, "send(2) to a descriptor that is not a connection's socket")
+            return 0
         }
     }
 }

@@ -85,18 +85,24 @@ final class SubscriptionHub: Sendable {
 
     /// Adds `connection` to `app`'s listeners, sends `response`, then the replay. When
     /// `expected` is given and an event of the app came since that sequence number, it
-    /// does nothing and returns false: the response was computed from a stale status.
+    /// does nothing and returns false: the response was computed from a stale status. A
+    /// connection that is already gone is not added.
     @discardableResult
     func subscribe(_ connection: ClientConnection, to app: String, ifSequence expected: UInt64? = nil, response: [UInt8]) -> Bool {
         state.withLock { state in
             if let expected, (state.replay[app]?.sequence ?? 0) != expected { return false }
+            // Its `remove` has run: added now, it would stay a listener for good.
+            guard state.connections[connection.id] != nil else { return true }
             connection.subscriptions.withLock { _ = $0.insert(app) }
             state.subscribers[app, default: SubscriberGroups()].insert(connection)
             var buffer = ByteBuffer(bytes: response)
             if let replay = state.replay[app] {
                 for line in Self.replayLines(replay, app: app) { buffer.writeBytes(line) }
             }
-            connection.send(buffer)
+            // Never sent inline, even on the connection's loop: a send can close the
+            // channel, and its close calls `remove`, which takes this lock again. Queued
+            // under the lock, it keeps its place among the events' fan-outs.
+            connection.enqueue(buffer)
             return true
         }
     }
@@ -246,6 +252,7 @@ struct SubscriberGroups {
         let key = ObjectIdentifier(loop)
         // Taken out and put back, so that its arrays have one owner and grow in place.
         var group = byLoop.removeValue(forKey: key) ?? Group(loop: loop, sockets: connection.sockets)
+        assert(group.sockets === connection.sockets, "one LoopSockets per event loop")
         if group.positions[connection.id] == nil {
             group.positions[connection.id] = group.subscribers.count
             group.subscribers.append(Subscriber(connection))
@@ -255,8 +262,12 @@ struct SubscriberGroups {
 
     mutating func remove(_ connection: ClientConnection) {
         let key = ObjectIdentifier(connection.eventLoop)
-        guard var group = byLoop[key], let position = group.positions.removeValue(forKey: connection.id) else { return }
-        byLoop[key] = nil  // As in `insert`.
+        // As in `insert`: taken out first, so that removing copies nothing.
+        guard var group = byLoop.removeValue(forKey: key) else { return }
+        guard let position = group.positions.removeValue(forKey: connection.id) else {
+            byLoop[key] = group
+            return
+        }
         let last = group.subscribers.removeLast()
         if position < group.subscribers.count {
             group.subscribers[position] = last

@@ -41,6 +41,54 @@ import Testing
         #expect(try pair.read(count: large.count + next.count) == large + next)
     }
 
+    @Test func sendsInterleavedWithASlowReaderArriveInOrder() async throws {
+        let pair = try SocketPair()
+        let connection = try await pair.connection()
+        defer { connection.close() }
+        // Each message a task of its own, alternately fan-out and response, while the peer
+        // reads slowly: the socket fills and drains many times, and both paths switch
+        // between the socket and NIO's queue as it does.
+        let lines = (0..<3000).map { Self.line($0, length: 1000) }
+        let expected = Array(lines.joined())
+        async let received = pair.readSlowly(count: expected.count)
+        for (number, line) in lines.enumerated() {
+            connection.eventLoop.execute {
+                if number % 2 == 0 {
+                    connection.sockets.value.send(ByteBuffer(bytes: line), to: [Subscriber(connection)])
+                } else {
+                    connection.sendOnLoop(ByteBuffer(bytes: line))
+                }
+            }
+        }
+        #expect(try await received == expected)
+    }
+
+    @Test func theSlotFollowsTheSocket() async throws {
+        let pair = try SocketPair()
+        let connection = try await pair.connection()
+        let slot: @Sendable () -> CInt = { connection.sockets.value.direct(connection.slot, owner: connection.id) }
+        try await connection.eventLoop.submit {
+            // Active, nothing queued: straight to the socket.
+            #expect(slot() >= 0)
+            // More than the socket holds: the rest waits in NIO, and so must later messages.
+            connection.sendOnLoop(ByteBuffer(bytes: Self.line(0, length: 4 << 20)))
+            #expect(slot() == -1)
+        }.get()
+        _ = try pair.read(count: 4 << 20)
+        // Drained: straight to the socket again.
+        var drained = false
+        for _ in 0..<1000 where !drained {
+            drained = try await connection.eventLoop.submit { slot() >= 0 }.get()
+            if !drained { try await Task.sleep(for: .milliseconds(5)) }
+        }
+        #expect(drained)
+        try await connection.eventLoop.submit {
+            connection.close()
+            // In the same step as the socket's close, before the slot is released.
+            #expect(slot() == -1)
+        }.get()
+    }
+
     @Test func aConnectionThatIsClosedSendsNothingMore() async throws {
         let pair = try SocketPair()
         let connection = try await pair.connection()
@@ -82,14 +130,14 @@ import Testing
     @Test func aFanOutQueuedForAClosedConnectionNeverReachesTheOneThatTookItsSlot() async throws {
         let loop = MultiThreadedEventLoopGroup.singleton.next()
         let sockets = try await loop.submit { NIOLoopBoundBox.makeBoxSendingValue(LoopSockets(), eventLoop: loop) }.get()
-        let first = try SocketPair(), second = try SocketPair()
+        let first = try SocketPair()
         let gone = try await first.connection(id: 1, on: loop, sockets: sockets)
         let stale = Subscriber(gone)
         gone.close()
         try await gone.channel.closeFuture.get()
-        // Its slot is freed once the close is done with; the next connection takes it, and
-        // (in tests, on a socket pair) may even be given the same descriptor number.
-        try await loop.submit {}.get()
+        // Its slot is freed with the close; the next connection takes it, and may even be
+        // given the same descriptor number.
+        let second = try SocketPair()
         let taker = try await second.connection(id: 2, on: loop, sockets: sockets)
         defer { taker.close() }
         #expect(taker.slot == stale.slot)
@@ -97,6 +145,33 @@ import Testing
         let marker = Self.line(1, length: 100)
         try await loop.submit { taker.sendOnLoop(ByteBuffer(bytes: marker)) }.get()
         #expect(try second.read(count: marker.count) == marker)
+    }
+
+    @Test func aSubscribeWhoseSendClosesTheConnectionLeavesTheHubUsable() async throws {
+        // A loop of its own: were the hub's lock taken twice, only this loop would stall.
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let loop = group.next()
+        let hub = SubscriptionHub()
+        let pair = try SocketPair()
+        let connection = try await pair.connection(on: loop)
+        // As the connection's handler does: its close removes it from the hub.
+        try await loop.submit { try connection.channel.pipeline.syncOperations.addHandler(RemoveOnClose(hub: hub, connection: connection)) }.get()
+        #expect(hub.admit(connection, limit: 10))
+        // The peer is gone: the next send fails with EPIPE, and NIO closes the channel.
+        shutdown(pair.peer, Int32(SHUT_RDWR))
+        // A subscribe run on the connection's own loop, as the daemon's tasks run.
+        let subscribed = loop.submit { hub.subscribe(connection, to: "com.example.app", response: Self.line(0, length: 100)) }
+        let finished = await withCheckedContinuation { (continuation: CheckedContinuation<Bool, Never>) in
+            let once = ResumeOnce(continuation)
+            subscribed.whenComplete { _ in once.resume(true) }
+            DispatchQueue.global().asyncAfter(deadline: .now() + 10) { once.resume(false) }
+        }
+        #expect(finished)
+        if finished {
+            try await connection.channel.closeFuture.get()
+            #expect(hub.connectionCount == 0)
+            try await group.shutdownGracefully()
+        }
     }
 
     /// Line `number`, `length` bytes with its newline, each line different from its
@@ -119,6 +194,9 @@ private final class SocketPair: Sendable {
             throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO)
         }
         (served, peer) = (descriptors[0], descriptors[1])
+        // A lost message fails the test instead of hanging it.
+        var timeout = timeval(tv_sec: 10, tv_usec: 0)
+        setsockopt(peer, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
     }
 
     deinit { Glibc.close(peer) }
@@ -143,6 +221,22 @@ private final class SocketPair: Sendable {
         return try #require(made.withLock { $0 })
     }
 
+    /// Reads `count` bytes, 4 KiB at a time with a pause between reads, on a thread of its own.
+    func readSlowly(count: Int) async throws -> [UInt8] {
+        try await withCheckedThrowingContinuation { continuation in
+            Thread {
+                continuation.resume(with: Result {
+                    var received: [UInt8] = []
+                    while received.count < count {
+                        received += try self.read(count: min(4096, count - received.count))
+                        usleep(200)
+                    }
+                    return received
+                })
+            }.start()
+        }
+    }
+
     /// Reads until `count` bytes came (or, with `untilClosed`, until the end of the stream).
     func read(count: Int, untilClosed: Bool = false) throws -> [UInt8] {
         var received: [UInt8] = []
@@ -154,5 +248,35 @@ private final class SocketPair: Sendable {
             received += buffer[..<got]
         }
         return received
+    }
+}
+
+/// Removes its connection from the hub when the channel closes, as `ConnectionHandler` does.
+private final class RemoveOnClose: ChannelInboundHandler {
+    typealias InboundIn = ByteBuffer
+    let hub: SubscriptionHub
+    let connection: ClientConnection
+
+    init(hub: SubscriptionHub, connection: ClientConnection) {
+        self.hub = hub
+        self.connection = connection
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        hub.remove(connection)
+        context.fireChannelInactive()
+    }
+}
+
+/// Resumes a continuation with the first value it is given.
+private final class ResumeOnce: Sendable {
+    private let continuation: Mutex<CheckedContinuation<Bool, Never>?>
+
+    init(_ continuation: CheckedContinuation<Bool, Never>) {
+        self.continuation = Mutex(continuation)
+    }
+
+    func resume(_ value: Bool) {
+        continuation.withLock { $0.take() }?.resume(returning: value)
     }
 }
