@@ -91,22 +91,24 @@ final class ClientConnection: Sendable {
     /// Sends `bytes`; only on ``eventLoop``. A message larger than the bound is still
     /// delivered to a client that has nothing waiting.
     func sendOnLoop(_ bytes: ByteBuffer, thenClose: Bool = false) {
-        // Checked first: a handler may send while NIO is closing the channel, after it
-        // closed the socket and before the slot learns of it.
+        // NIO may call handlers (`errorCaught`) after it closed the socket and before
+        // `channelInactive` clears the slot: what they send must not use it.
         guard channel.isActive else { return }
-        var bytes = bytes
         let direct = sockets.value.direct(slot, owner: id)
-        if direct >= 0 {
-            bytes.moveReaderIndex(forwardBy: bytes.withUnsafeReadableBytes { LoopSockets.sendNow($0, to: direct) })
-            if bytes.readableBytes == 0 {
-                if thenClose {
-                    markClosing()
-                    channel.close(promise: nil)
-                }
-                return
-            }
+        guard direct >= 0 else { return sendThroughNIO(bytes, thenClose: thenClose) }
+        var rest = bytes
+        rest.moveReaderIndex(forwardBy: rest.withUnsafeReadableBytes { LoopSockets.sendNow($0, to: direct) })
+        guard rest.readableBytes == 0 else { return sendThroughNIO(rest, thenClose: thenClose) }
+        if thenClose {
+            markClosing()
+            channel.close(promise: nil)
         }
-        guard !loopState.value.closing else { return }
+    }
+
+    /// Hands `bytes` to NIO, which sends them when the socket drains: for what cannot go
+    /// straight to the socket, or what it did not take. Later messages wait behind them.
+    func sendThroughNIO(_ bytes: ByteBuffer, thenClose: Bool = false) {
+        guard !loopState.value.closing, channel.isActive else { return }
         guard channel.isWritable else {
             logger.warning("disconnecting a client that does not read", metadata: ["client": "\(id)", "limit": "\(maximumPendingBytes)"])
             markClosing()
@@ -115,11 +117,11 @@ final class ClientConnection: Sendable {
         }
         if thenClose { markClosing() }
         loopState.value.queuedInNIO += 1
-        sockets.value.setDirect(slot, owner: id, descriptor: -1)
+        refreshSlot()
         let written = channel.eventLoop.makePromise(of: Void.self)
         written.futureResult.whenComplete { _ in
             self.loopState.value.queuedInNIO -= 1
-            if self.loopState.value.queuedInNIO == 0 { self.allowDirectSends() }
+            self.refreshSlot()
             if thenClose { self.channel.close(promise: nil) }
         }
         channel.writeAndFlush(bytes, promise: written)
@@ -127,13 +129,16 @@ final class ClientConnection: Sendable {
 
     private func markClosing() {
         loopState.value.closing = true
-        sockets.value.setDirect(slot, owner: id, descriptor: -1)
+        refreshSlot()
     }
 
-    /// Lets messages go straight to the socket, if it is open and nothing else stops them.
-    private func allowDirectSends() {
-        guard loopState.value.open, loopState.value.queuedInNIO == 0, !loopState.value.closing, let descriptor else { return }
-        sockets.value.setDirect(slot, owner: id, descriptor: descriptor)
+    /// Puts the socket in ``slot`` exactly while a message may go straight to it: the
+    /// channel is active, and nothing waits in NIO or closes the connection. Called after
+    /// each change to any of these.
+    private func refreshSlot() {
+        let state = loopState.value
+        let direct = state.open && state.queuedInNIO == 0 && !state.closing && channel.isActive
+        sockets.value.setDirect(slot, owner: id, descriptor: direct ? descriptor ?? -1 : -1)
     }
 
     /// Keeps ``slot`` in step with the socket: open from `channelActive`, closed from
@@ -148,13 +153,13 @@ final class ClientConnection: Sendable {
 
         func channelActive(context: ChannelHandlerContext) {
             connection.loopState.value.open = true
-            connection.allowDirectSends()
+            connection.refreshSlot()
             context.fireChannelActive()
         }
 
         func channelInactive(context: ChannelHandlerContext) {
             connection.loopState.value.open = false
-            connection.sockets.value.setDirect(connection.slot, owner: connection.id, descriptor: -1)
+            connection.refreshSlot()
             context.fireChannelInactive()
         }
     }

@@ -74,7 +74,7 @@ final class LoopSockets {
                     }
                     var rest = bytes
                     rest.moveReaderIndex(forwardBy: sent)
-                    list[index].connection.sendOnLoop(rest)
+                    list[index].connection.sendThroughNIO(rest)
                 }
             }
         }
