@@ -65,18 +65,11 @@ final class ClientConnection: Sendable {
         try channel.pipeline.syncOperations.addHandler(SocketStateHandler(connection: self), position: .first)
     }
 
-    /// Queues `bytes` (one or more complete lines) for the client.
+    /// Queues `bytes` (one or more complete lines) for the client, to be sent by a task of
+    /// their own on ``eventLoop``. Never inline, even on that loop: a send can close the
+    /// channel, and the close removes the connection from the hub, so a caller holding the
+    /// hub's lock would take it again.
     func send(_ bytes: ByteBuffer) {
-        if channel.eventLoop.inEventLoop {
-            sendOnLoop(bytes, thenClose: false)
-        } else {
-            channel.eventLoop.execute { self.sendOnLoop(bytes, thenClose: false) }
-        }
-    }
-
-    /// Sends `bytes` from a task of its own on the connection's event loop, never inline:
-    /// for callers that hold a lock the connection's close would take.
-    func enqueue(_ bytes: ByteBuffer) {
         channel.eventLoop.execute { self.sendOnLoop(bytes, thenClose: false) }
     }
 

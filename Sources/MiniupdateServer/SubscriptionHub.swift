@@ -99,10 +99,8 @@ final class SubscriptionHub: Sendable {
             if let replay = state.replay[app] {
                 for line in Self.replayLines(replay, app: app) { buffer.writeBytes(line) }
             }
-            // Never sent inline, even on the connection's loop: a send can close the
-            // channel, and its close calls `remove`, which takes this lock again. Queued
-            // under the lock, it keeps its place among the events' fan-outs.
-            connection.enqueue(buffer)
+            // Queued under the lock, it keeps its place among the events' fan-outs.
+            connection.send(buffer)
             return true
         }
     }
