@@ -21,19 +21,17 @@ static inline void unblock_signals(void) {
     sigprocmask(SIG_SETMASK, &none, NULL);
 }
 
-/* CLOCK_MONOTONIC in microseconds. */
-static inline double now_us(void) {
+/* `clock` in microseconds. */
+static inline double clock_us(clockid_t clock) {
     struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
+    clock_gettime(clock, &t);
     return t.tv_sec * 1e6 + t.tv_nsec / 1e3;
 }
 
+static inline double now_us(void) { return clock_us(CLOCK_MONOTONIC); }
+
 /* CPU time this process has used, in microseconds. */
-static inline double own_cpu_us(void) {
-    struct timespec t;
-    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
-    return t.tv_sec * 1e6 + t.tv_nsec / 1e3;
-}
+static inline double own_cpu_us(void) { return clock_us(CLOCK_PROCESS_CPUTIME_ID); }
 
 /* CPU time used by all threads of the process at the other end of the Unix socket `fd`,
  * in microseconds, from /proc/PID/task/TID/schedstat (nanoseconds on a CPU); -1 if that

@@ -76,12 +76,7 @@ import Testing
         }.get()
         _ = try pair.read(count: 4 << 20)
         // Drained: straight to the socket again.
-        var drained = false
-        for _ in 0..<1000 where !drained {
-            drained = try await connection.eventLoop.submit { slot() >= 0 }.get()
-            if !drained { try await Task.sleep(for: .milliseconds(5)) }
-        }
-        #expect(drained)
+        try await waitUntil { (try? await connection.eventLoop.submit { slot() >= 0 }.get()) ?? false }
         try await connection.eventLoop.submit {
             connection.close()
             // In the same step as the socket's close, before the slot is released.
