@@ -14,9 +14,10 @@ import Testing
     /// Installs 1.0.0 of the app and of a bystander, publishes 1.1.0 of the bystander, lets
     /// `tamper` break the repository, checks everything, and returns the app's failure.
     /// Unless the tampering is of the whole index (`othersUpdate: false`), the bystander's
-    /// update must still become ready: one bad package never blocks the others.
+    /// update must still become ready: one bad package never blocks the others. With
+    /// `fetchesPackage: false` the refusal must come before any byte of the package.
     func failure(http: Bool = true, limits: EngineLimits = EngineLimits(), keys: [RepositoryPublicKey]? = nil, othersUpdate: Bool = true,
-                 _ tamper: @Sendable (EngineHarness) throws -> Void) async throws -> UpdateError.Code? {
+                 fetchesPackage: Bool = true, _ tamper: @Sendable (EngineHarness) throws -> Void) async throws -> UpdateError.Code? {
         let harness = try await EngineHarness.make(http: http)
         try harness.repo.publish(Self.app, "1.0.0")
         try harness.repo.publish(Self.bystander, "1.0.0")
@@ -35,6 +36,10 @@ import Testing
             } catch let error as UpdateError {
                 try await events.wait(for: Self.app) { $0.isFailed }
                 code = error.code
+            }
+            if !fetchesPackage {
+                let progress = events.of(Self.app).filter(\.isProgress)
+                #expect(progress.isEmpty, "the package was fetched: \(progress)")
             }
             if othersUpdate {
                 _ = try await events.wait(for: Self.bystander) { $0.isReady }
@@ -114,7 +119,7 @@ import Testing
     }
 
     @Test func packageOverTheConfiguredLimit() async throws {
-        #expect(try await failure(limits: EngineLimits(maximumPackageSize: 10), othersUpdate: false) { harness in
+        #expect(try await failure(limits: EngineLimits(maximumPackageSize: 10), othersUpdate: false, fetchesPackage: false) { harness in
             try harness.repo.publish(Self.app, "1.1.0")
         } == .packageTooLarge)
     }
@@ -271,10 +276,11 @@ import Testing
     }
 
     @Test func aHundredThousandTinyFiles() async throws {
-        let code = try await failure { harness in
+        let code = try await failure(fetchesPackage: false) { harness in
             let archive = harness.state.sub("tiny.tar.zst")
             try ArchiveGenerator.write((0..<100_000).map { .file("d\($0 / 1000)/f\($0)", [1]) }, to: archive)
-            // Declared honestly: the local limit (20,000 entries by default) refuses it.
+            // Declared honestly: the local limit (20,000 entries by default) refuses it
+            // before it is downloaded.
             try harness.repo.publishRaw(Self.app, "1.1.0", archive: archive, installedSize: 100_000, files: 100_000)
         }
         #expect(code == .archiveTooManyFiles)
@@ -282,7 +288,7 @@ import Testing
 
     @Test func aCompressionBombDeclaredHonestly() async throws {
         let limits = EngineLimits(extraction: ExtractionLimits(maximumBytes: 64 << 20))
-        let code = try await failure(limits: limits) { harness in
+        let code = try await failure(limits: limits, fetchesPackage: false) { harness in
             let archive = harness.state.sub("bomb.tar.zst")
             try ArchiveGenerator.write([.zeros("zeros", size: 1 << 30)], to: archive)
             let size = try #require(try FileManager.default.attributesOfItem(atPath: archive)[.size] as? Int)
