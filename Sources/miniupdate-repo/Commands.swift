@@ -67,6 +67,12 @@ struct Publish: ParsableCommand {
                 key: signing.signingKey(), expiresIn: signing.expiresIn.duration, notes: notes, now: now()
             )
             print("published \(app) \(release.version): \(release.package), \(release.size) bytes, sha256 \(release.sha256)")
+            // Published all the same: an administrator may have raised the clients' limits.
+            do {
+                try ExtractionLimits().admit(release, of: AppID(app))
+            } catch let refusal as UpdateError {
+                FileHandleStandardError.write("miniupdate-repo: warning: \(refusal.message); clients with the default max-unpacked-size and max-files will not download it [\(refusal.code)]\n")
+            }
         }
     }
 }

@@ -78,7 +78,7 @@ extension UpdateEngine {
         guard release.size <= limits.maximumPackageSize else {
             throw UpdateError(.packageTooLarge, "\(app) \(release.version) is \(release.size) bytes, over the limit of \(limits.maximumPackageSize)")
         }
-        try stager.admit(app: app, release: release)
+        try limits.extraction.admit(release, of: app)
         let slots = await downloadSlots
         try await slots.acquire()
         defer { slots.release() }

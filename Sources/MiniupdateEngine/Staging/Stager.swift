@@ -18,18 +18,6 @@ struct Stager: Sendable {
     let layout: StateLayout
     let limits: ExtractionLimits
 
-    /// Refuses a release whose signed declaration already exceeds the local limits, so that
-    /// it is refused before a byte of it is downloaded rather than after unpacking up to
-    /// the limit. (The extractor still holds the archive to both, whatever it declares.)
-    func admit(app: AppID, release: Release) throws {
-        guard release.installedSize <= limits.maximumBytes else {
-            throw UpdateError(.archiveTooLarge, "\(app) \(release.version) unpacks to \(release.installedSize) bytes, over the limit of \(limits.maximumBytes)")
-        }
-        guard release.files <= limits.maximumEntries else {
-            throw UpdateError(.archiveTooManyFiles, "\(app) \(release.version) has \(release.files) entries, over the limit of \(limits.maximumEntries)")
-        }
-    }
-
     /// Unpacks `packagePath` as `version` of `app`; returns at once if that version is
     /// already staged (it is complete by construction).
     func stage(app: AppID, release: Release, packagePath: String) throws {

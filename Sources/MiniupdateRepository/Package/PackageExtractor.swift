@@ -5,19 +5,6 @@ import Musl
 #endif
 import CArchive
 
-/// Limits on what unpacking one package may create.
-public struct ExtractionLimits: Sendable, Equatable {
-    /// The most bytes of regular-file data.
-    public var maximumBytes: Int64
-    /// The most entries: files, directories and links.
-    public var maximumEntries: Int
-
-    public init(maximumBytes: Int64 = 4 << 30, maximumEntries: Int = 20_000) {
-        self.maximumBytes = maximumBytes
-        self.maximumEntries = maximumEntries
-    }
-}
-
 /// What an unpacked package contained.
 public struct ExtractionSummary: Sendable, Equatable {
     public var bytes: Int64
