@@ -73,6 +73,14 @@ static inline int compare_doubles(const void *a, const void *b) {
     return (x > y) - (x < y);
 }
 
+/* A fan-out generator's summary: the median round ("median_us") and the median time to
+ * the first subscriber's receipt ("first_median_us"). Sorts both arrays. */
+static inline void print_fanout_medians(double *rounds_us, double *firsts_us, int rounds) {
+    qsort(rounds_us, (size_t)rounds, sizeof *rounds_us, compare_doubles);
+    qsort(firsts_us, (size_t)rounds, sizeof *firsts_us, compare_doubles);
+    printf("median_us %.1f\nfirst_median_us %.1f\n", rounds_us[rounds / 2], firsts_us[rounds / 2]);
+}
+
 /* Thousands of sockets: the soft descriptor limit up to the hard one. */
 static inline void raise_fd_limit(void) {
     struct rlimit limit;
@@ -123,12 +131,15 @@ static inline _Noreturn void serve_unix(const char *path, void (*readable)(int f
  * are timed alike: polls until each of `count` subscribers has received its event.
  * `receive(i, context)` drains subscriber i (registered with data.u32 = i): > 0 if the
  * event came, 0 if not yet, < 0 if the subscriber is gone. Returns the time of the last
- * first receipt, or -1 after saying what went wrong. */
+ * first receipt, or -1 after saying what went wrong; sets `first` to the time the first
+ * subscriber received it, which splits a round into the server's way to its first send
+ * and the fan-out itself. */
 static inline double wait_for_all(int epoll, struct epoll_event *events, int *pending, int count,
-                                  int (*receive)(int, void *), void *context, int round) {
+                                  int (*receive)(int, void *), void *context, int round, double *first) {
     for (int i = 0; i < count; i++) pending[i] = 1;
     int remaining = count;
     double last = 0;
+    *first = 0;
     while (remaining > 0) {
         int ready = epoll_wait(epoll, events, 4096, 10000);
         if (ready <= 0) { fprintf(stderr, "round %d: %d subscribers got nothing within 10 s\n", round, remaining); return -1; }
@@ -137,7 +148,12 @@ static inline double wait_for_all(int epoll, struct epoll_event *events, int *pe
             int i = (int)events[e].data.u32;
             int got = receive(i, context);
             if (got < 0) { fprintf(stderr, "a subscriber was disconnected\n"); return -1; }
-            if (got > 0 && pending[i]) { pending[i] = 0; remaining--; last = at; }
+            if (got > 0 && pending[i]) {
+                pending[i] = 0;
+                remaining--;
+                last = at;
+                if (*first == 0) *first = at;
+            }
         }
     }
     return last;

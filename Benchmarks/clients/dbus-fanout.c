@@ -3,8 +3,8 @@
  * from the send to the last subscriber reading it is measured.
  *
  * usage: dbus-fanout BUS_ADDRESS CLIENTS ROUNDS [PAUSE_US]   (as fanout)
- * prints one line per round ("round N us X"), then "median_us X", and the CPU time per round
- * of dbus-daemon ("server_cpu_us X") and of this generator ("generator_cpu_us X"). */
+ * prints one line per round ("round N us X"), then "median_us X" and "first_median_us X", and
+ * the CPU time per round of dbus-daemon ("server_cpu_us X") and of this generator ("generator_cpu_us X"). */
 #define _GNU_SOURCE
 #include <dbus/dbus.h>
 #include <stdio.h>
@@ -59,7 +59,7 @@ int main(int argc, char **argv) {
     /* The payload of a typical event line of ours, so that both carry the same bytes. */
     const char *payload = "{\"jsonrpc\":\"2.0\",\"method\":\"onCheckForUpdate\",\"params\":{\"app\":\"com.example.bench\",\"hasUpdate\":false}}";
     struct epoll_event *events = calloc(4096, sizeof *events);
-    double *samples = calloc((size_t)rounds, sizeof *samples);
+    double *samples = calloc((size_t)rounds, sizeof *samples), *firsts = calloc((size_t)rounds, sizeof *firsts);
     int bus_fd = -1;
     dbus_connection_get_unix_fd(emitter, &bus_fd);
     double server_before = peer_cpu_us(bus_fd), own_before = own_cpu_us();
@@ -70,15 +70,15 @@ int main(int argc, char **argv) {
         dbus_connection_send(emitter, signal, NULL);
         dbus_connection_flush(emitter);
         dbus_message_unref(signal);
-        double last = wait_for_all(epoll, events, pending, clients, receive_signal, subscribers, round);
+        double first = 0, last = wait_for_all(epoll, events, pending, clients, receive_signal, subscribers, round, &first);
         if (last < 0) return 2;
         samples[round] = last - start;
+        firsts[round] = first - start;
         printf("round %d us %.1f\n", round, samples[round]);
         usleep(pause_us);
     }
     double own_after = own_cpu_us(), server_after = peer_cpu_us(bus_fd);
-    qsort(samples, (size_t)rounds, sizeof *samples, compare_doubles);
-    printf("median_us %.1f\n", samples[rounds / 2]);
+    print_fanout_medians(samples, firsts, rounds);
     print_cpu_per_round(server_before, server_after, own_before, own_after, rounds);
     return 0;
 }

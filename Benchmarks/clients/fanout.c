@@ -5,7 +5,8 @@
  * usage: fanout SOCKET APP CLIENTS ROUNDS [PAUSE_US]
  * Rounds are PAUSE_US apart (20,000 unless given): sporadic events, which find the caches
  * cold; a short pause measures events in quick succession.
- * prints one line per round ("round N us X"), then "median_us X", and the CPU time per round
+ * prints one line per round ("round N us X"), then "median_us X" and "first_median_us X" (to
+ * the first subscriber's receipt), and the CPU time per round
  * of miniupdated ("server_cpu_us X") and of this generator ("generator_cpu_us X"). */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -85,16 +86,17 @@ int main(int argc, char **argv) {
         }
     }
     int control = connect_to(path);
-    double *samples = calloc((size_t)rounds, sizeof *samples);
+    double *samples = calloc((size_t)rounds, sizeof *samples), *firsts = calloc((size_t)rounds, sizeof *firsts);
     double server_before = peer_cpu_us(control), own_before = own_cpu_us();
     for (int round = 0; round < rounds; round++) {
         snprintf(request, sizeof request,
                  "{\"jsonrpc\":\"2.0\",\"id\":%d,\"method\":\"simulate\",\"params\":{\"app\":\"%s\",\"outcome\":\"no-update\"}}\n", round + 2, app);
         double start = now_us();
         send_all(control, request);
-        double last = wait_for_all(epoll, events, pending, clients, receive_line, fds, round);
+        double first = 0, last = wait_for_all(epoll, events, pending, clients, receive_line, fds, round, &first);
         if (last < 0) return 2;
         samples[round] = last - start;
+        firsts[round] = first - start;
         printf("round %d us %.1f\n", round, samples[round]);
         /* The control connection's response, then a pause. */
         char discard[4096];
@@ -102,8 +104,7 @@ int main(int argc, char **argv) {
         while (recv(control, discard, sizeof discard, MSG_DONTWAIT) > 0) {}
     }
     double own_after = own_cpu_us(), server_after = peer_cpu_us(control);
-    qsort(samples, (size_t)rounds, sizeof *samples, compare_doubles);
-    printf("median_us %.1f\n", samples[rounds / 2]);
+    print_fanout_medians(samples, firsts, rounds);
     print_cpu_per_round(server_before, server_after, own_before, own_after, rounds);
     return 0;
 }

@@ -2,6 +2,9 @@
 struct FanOutRun: Sendable {
     /// The median round, from the send of the event to the last subscriber's receipt, in µs.
     var median: Double
+    /// The median time from the send of the event to the first subscriber's receipt, in µs:
+    /// the server's way from the trigger to its first send, before the fan-out proper.
+    var firstMedian: Double
     /// The CPU time per round of the server (miniupdated, the C server or dbus-daemon), in
     /// µs; nil if the generator could not read it.
     var serverCPU: Double?
@@ -10,6 +13,7 @@ struct FanOutRun: Sendable {
 
     init(output: String) throws {
         median = try Scenarios.figure("median_us", in: output)
+        firstMedian = try Scenarios.figure("first_median_us", in: output)
         serverCPU = try? Scenarios.figure("server_cpu_us", in: output)
         generatorCPU = try Scenarios.figure("generator_cpu_us", in: output)
     }
