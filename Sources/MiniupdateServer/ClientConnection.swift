@@ -87,11 +87,12 @@ final class ClientConnection: Sendable {
         // NIO may call handlers (`errorCaught`) after it closed the socket and before
         // `channelInactive` clears the slot: what they send must not use it.
         guard channel.isActive else { return }
-        let direct = sockets.value.direct(slot, owner: id)
-        guard direct >= 0 else { return sendThroughNIO(bytes, thenClose: thenClose) }
-        var rest = bytes
-        rest.moveReaderIndex(forwardBy: rest.withUnsafeReadableBytes { LoopSockets.sendNow($0, to: direct) })
-        guard rest.readableBytes == 0 else { return sendThroughNIO(rest, thenClose: thenClose) }
+        let sent = bytes.withUnsafeReadableBytes { sockets.value.sendDirect($0, slot: slot, owner: id) }
+        guard let sent, sent == bytes.readableBytes else {
+            var rest = bytes
+            rest.moveReaderIndex(forwardBy: sent ?? 0)
+            return sendThroughNIO(rest, thenClose: thenClose)
+        }
         if thenClose {
             markClosing()
             channel.close(promise: nil)

@@ -66,24 +66,27 @@ final class LoopSockets {
             // Read in place: copying each element out would retain its connection.
             subscribers.withUnsafeBufferPointer { list in
                 for index in list.indices {
-                    let descriptor = direct(list[index].slot, owner: list[index].id)
-                    var sent = 0
-                    if descriptor >= 0 {
-                        sent = Self.sendNow(raw, to: descriptor)
-                        if sent == raw.count { continue }
-                    }
+                    let sent = sendDirect(raw, slot: list[index].slot, owner: list[index].id)
+                    if let sent, sent == raw.count { continue }
                     var rest = bytes
-                    rest.moveReaderIndex(forwardBy: sent)
+                    rest.moveReaderIndex(forwardBy: sent ?? 0)
                     list[index].connection.sendThroughNIO(rest)
                 }
             }
         }
     }
 
+    /// Sends what the socket of `slot` takes without waiting, if messages may go straight to
+    /// it, and returns how many bytes that was; nil if they may not.
+    func sendDirect(_ bytes: UnsafeRawBufferPointer, slot: Int32, owner: UInt64) -> Int? {
+        let descriptor = direct(slot, owner: owner)
+        return descriptor >= 0 ? Self.sendNow(bytes, to: descriptor) : nil
+    }
+
     /// Sends what the socket takes without waiting, and returns how many bytes that was.
     /// On any error it returns 0: NIO's write of the same bytes then meets the error too,
     /// and closes the channel the way it closes any channel that fails.
-    static func sendNow(_ bytes: UnsafeRawBufferPointer, to descriptor: CInt) -> Int {
+    private static func sendNow(_ bytes: UnsafeRawBufferPointer, to descriptor: CInt) -> Int {
         while true {
             let sent = Glibc.send(descriptor, bytes.baseAddress, bytes.count, Int32(MSG_NOSIGNAL | MSG_DONTWAIT))
             if sent >= 0 { return sent }
