@@ -40,7 +40,7 @@ public struct RepositoryFixture: Sendable {
     /// defaults declare as much as a client's default limits accept, so that what is
     /// refused is the archive's content, not its declaration.
     @discardableResult
-    public func publishRaw(_ app: String, _ version: String, archive archivePath: String, installedSize: Int64 = 1 << 30, files: Int = 20_000, expiresIn: Duration = .seconds(86_400)) throws -> Release {
+    public func publishRaw(_ app: String, _ version: String, archive archivePath: String, installedSize: Int64 = 1 << 30, files: Int = ExtractionLimits().maximumEntries, expiresIn: Duration = .seconds(86_400)) throws -> Release {
         let relative = "packages/\(app)/\(app)-\(version)-raw.tar.zst"
         try FileManager.default.createDirectory(atPath: "\(repositoryPath)/packages/\(app)", withIntermediateDirectories: true)
         try? FileManager.default.removeItem(atPath: "\(repositoryPath)/\(relative)")
