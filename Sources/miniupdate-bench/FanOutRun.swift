@@ -3,7 +3,8 @@ struct FanOutRun: Sendable {
     /// The median round, from the send of the event to the last subscriber's receipt, in µs.
     var median: Double
     /// The median time from the send of the event to the first subscriber's receipt, in µs:
-    /// the server's way from the trigger to its first send, before the fan-out proper.
+    /// the server's way from the trigger to its first send, when the generator runs beside
+    /// the server; most of the round when the scheduler makes it wait for the sends.
     var firstMedian: Double
     /// The CPU time per round of the server (miniupdated, the C server or dbus-daemon), in
     /// µs; nil if the generator could not read it.
