@@ -1,4 +1,5 @@
 import FoundationEssentials
+import NIOCore
 
 /// Wire protocol v1: JSON-RPC 2.0 over a stream Unix socket, one message per line.
 /// See `docs/protocol.md`, which is the normative description.
@@ -38,31 +39,6 @@ public enum RPCID: Sendable, Hashable, Codable, CustomStringConvertible {
         case .string(let string): String(reflecting: string)
         }
     }
-}
-
-/// The fields every incoming message has; `params` is decoded separately by method.
-public struct RPCEnvelope: Sendable, Decodable {
-    public var jsonrpc: String?
-    public var id: RPCID?
-    public var method: String?
-    public var hasResult: Bool
-    public var hasError: Bool
-
-    private enum CodingKeys: String, CodingKey { case jsonrpc, id, method, result, error }
-
-    public init(from decoder: any Decoder) throws {
-        let container = try decoder.container(keyedBy: CodingKeys.self)
-        jsonrpc = try container.decodeIfPresent(String.self, forKey: .jsonrpc)
-        id = try container.decodeIfPresent(RPCID.self, forKey: .id)
-        method = try container.decodeIfPresent(String.self, forKey: .method)
-        hasResult = container.contains(.result)
-        hasError = container.contains(.error)
-    }
-}
-
-/// Decodes only the `params` member of a message.
-public struct RPCParams<Params: Decodable & Sendable>: Decodable, Sendable {
-    public var params: Params
 }
 
 public struct RPCRequest<Params: Encodable & Sendable>: Encodable, Sendable {
@@ -126,12 +102,34 @@ public struct Empty: Codable, Sendable, Equatable {
     public init() {}
 }
 
-/// Encodes one message as a line: compact JSON and a newline.
-public func encodeLine(_ value: some Encodable) -> [UInt8] {
+/// Shared: an encoder's options are read under its lock, and these never change.
+private let lineEncoder: JSONEncoder = {
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+    return encoder
+}()
+
+/// Encodes one message as a line: compact JSON and a newline.
+public func encodeLine(_ value: some Encodable) -> [UInt8] {
     // Our message types always encode: they hold strings, numbers and arrays of them.
-    var bytes = Array(try! encoder.encode(value))
+    var bytes = Array(try! lineEncoder.encode(value))
     bytes.append(UInt8(ascii: "\n"))
     return bytes
+}
+
+/// What ``encodeLine(_:)`` makes of an ``RPCResponse`` whose result is encoded already:
+/// `{"id":…,"jsonrpc":"2.0","result":…}` and a newline. A result that answers many
+/// requests (the cached status, an empty object) is encoded once, not once per request.
+public func encodeResponseLine(id: RPCID, encodedResult result: some Collection<UInt8>) -> ByteBuffer {
+    var buffer = ByteBuffer()
+    buffer.reserveCapacity(result.count + 48)
+    buffer.writeString(#"{"id":"#)
+    switch id {
+    case .number(let number): buffer.writeString(String(number))
+    case .string: buffer.writeBytes(encodeLine(id).dropLast())
+    }
+    buffer.writeString(#","jsonrpc":"2.0","result":"#)
+    buffer.writeBytes(result)
+    buffer.writeString("}\n")
+    return buffer
 }

@@ -3,6 +3,7 @@ import Logging
 import MiniupdateEngine
 import MiniupdateProtocol
 import MiniupdateRepository
+import NIOCore
 
 /// Translates protocol requests into engine calls and engine results into responses. It
 /// holds no state of its own: subscriptions live in the hub, everything else in the engine.
@@ -15,27 +16,38 @@ struct RequestDispatcher: Sendable {
     let logger: Logger
     let accessPolicy: AccessPolicyBox
 
-    /// A request whose envelope is valid.
+    /// A request whose envelope is valid, with its params decoded in the same pass.
     struct Request: Sendable {
         var id: RPCID?
         var method: String
-        var line: [UInt8]
+        var params: Result<RequestParams, RPCParamsError>
 
         /// Whether it may take long (network, downloads) and so runs beside later requests.
         var isSlow: Bool { method == Method.checkForUpdate || method == Method.install }
+
+        /// The params, or the "invalid params" answer when they do not fit the method.
+        func decodedParams() throws(RPCError) -> RequestParams {
+            switch params {
+            case .success(let params): return params
+            case .failure(let error): throw RPCError(code: RPCErrorCode.invalidParams, message: "invalid params for \(method): \(error)")
+            }
+        }
     }
 
-    /// Parses a line's envelope; returns the error response to send when it is not a
-    /// valid request (nil when nothing must be sent, as for a stray response).
+    /// Shared: a decoder's options are read under its lock, and these never change.
+    private static let decoder = JSONDecoder()
+
+    /// Parses a line, envelope and params; returns the error response to send when it is
+    /// not a valid request (nil when nothing must be sent, as for a stray response).
     func parse(_ line: [UInt8]) -> Result<Request, RPCErrorResponse>? {
         do {
             try StrictJSON.validate(line)
         } catch {
             return .failure(RPCErrorResponse(id: nil, error: RPCError(code: RPCErrorCode.parseError, message: "parse error: \((error as? UpdateError)?.message ?? "\(error)")")))
         }
-        let envelope: RPCEnvelope
+        let incoming: RPCIncoming
         do {
-            envelope = try JSONDecoder().decode(RPCEnvelope.self, from: Data(line))
+            incoming = try Self.decoder.decode(RPCIncoming.self, from: Data(line))
         } catch {
             let isJSON = (try? JSONSerializationCheck.isValidJSON(line)) ?? false
             return .failure(RPCErrorResponse(id: nil, error: RPCError(
@@ -43,17 +55,17 @@ struct RequestDispatcher: Sendable {
                 message: isJSON ? "invalid request: expected a JSON-RPC 2.0 object" : "parse error: not valid JSON"
             )))
         }
-        if envelope.method == nil, envelope.hasResult || envelope.hasError { return nil }
-        guard envelope.jsonrpc == "2.0", let method = envelope.method else {
-            return .failure(RPCErrorResponse(id: envelope.id, error: RPCError(code: RPCErrorCode.invalidRequest, message: "invalid request: \"jsonrpc\" must be \"2.0\" and \"method\" a string")))
+        if incoming.method == nil, incoming.hasResult || incoming.hasError { return nil }
+        guard incoming.jsonrpc == "2.0", let method = incoming.method else {
+            return .failure(RPCErrorResponse(id: incoming.id, error: RPCError(code: RPCErrorCode.invalidRequest, message: "invalid request: \"jsonrpc\" must be \"2.0\" and \"method\" a string")))
         }
-        return .success(Request(id: envelope.id, method: method, line: line))
+        return .success(Request(id: incoming.id, method: method, params: incoming.params))
     }
 
     /// Runs `request` and returns the response line, or nil if there is none to send
     /// (a notification, or a subscribe whose response the hub sent with the replay).
-    func handle(_ request: Request, from connection: ClientConnection) async -> [UInt8]? {
-        let outcome: Result<[UInt8]?, RPCError>
+    func handle(_ request: Request, from connection: ClientConnection) async -> ByteBuffer? {
+        let outcome: Result<ByteBuffer?, RPCError>
         do {
             outcome = .success(try await execute(request, connection: connection))
         } catch let error as RPCError {
@@ -66,18 +78,23 @@ struct RequestDispatcher: Sendable {
         guard let id = request.id else { return nil }
         switch outcome {
         case .success(let line): return line
-        case .failure(let error): return encodeLine(RPCErrorResponse(id: id, error: error))
+        case .failure(let error): return ByteBuffer(bytes: encodeLine(RPCErrorResponse(id: id, error: error)))
         }
     }
 
-    private func execute(_ request: Request, connection: ClientConnection) async throws -> [UInt8]? {
+    /// `{}`, the result of the methods that return nothing.
+    private static let emptyResult = encodeLine(Empty()).dropLast()
+
+    private func execute(_ request: Request, connection: ClientConnection) async throws -> ByteBuffer? {
         let id = request.id ?? .number(0)
-        func respond(_ result: some Codable & Sendable) -> [UInt8] { encodeLine(RPCResponse(id: id, result: result)) }
+        func respond(_ result: some Codable & Sendable) -> ByteBuffer { ByteBuffer(bytes: encodeLine(RPCResponse(id: id, result: result))) }
+        func respondEmpty() -> ByteBuffer { encodeResponseLine(id: id, encodedResult: Self.emptyResult) }
 
         try authorize(request, connection: connection)
-        switch request.method {
-        case Method.subscribe:
-            let app = try appID(try params(AppParams.self, request).app)
+        // RPCIncoming decodes each method's params by the same table as this switch.
+        switch (request.method, try request.decodedParams()) {
+        case (Method.subscribe, .app(let params)):
+            let app = try appID(params.app)
             // Decided under the lock, without copying the connection's subscriptions.
             let limit = options.maximumSubscriptionsPerConnection
             guard connection.subscriptions.withLock({ $0.count < limit || $0.contains(app.rawValue) }) else {
@@ -90,18 +107,18 @@ struct RequestDispatcher: Sendable {
                 let sequence = hub.sequence(of: app.rawValue)
                 status = try? await engine.status(of: app)
                 let result = SubscribeResult(app: app.rawValue, version: status?.installedVersion?.text, state: (status?.state ?? .notInstalled).rawValue)
-                let response = request.id == nil ? [] : respond(result)
+                let response = request.id == nil ? [] : encodeLine(RPCResponse(id: id, result: result))
                 if hub.subscribe(connection, to: app.rawValue, ifSequence: attempt < 5 ? sequence : nil, response: response) { break }
             }
             // This app's own cold start: check it if its last check is old.
             await engine.requestColdStartCheck(app, staleAfter: options.checkInterval, retryAfter: options.checkRetryInterval)
             return nil
-        case Method.unsubscribe:
-            let app = try appID(try params(AppParams.self, request).app)
+        case (Method.unsubscribe, .app(let params)):
+            let app = try appID(params.app)
             hub.unsubscribe(connection, from: app.rawValue)
-            return respond(Empty())
-        case Method.checkForUpdate:
-            if let name = try params(CheckParams.self, request, optional: true)?.app {
+            return respondEmpty()
+        case (Method.checkForUpdate, .check(let params)):
+            if let name = params?.app {
                 let app = try appID(name)
                 let result = try await engine.check(app)
                 return respond(CheckForUpdateResult(single: CheckResultPayload(app: app.rawValue, hasUpdate: result.hasUpdate, version: result.version?.text)))
@@ -110,30 +127,28 @@ struct RequestDispatcher: Sendable {
             return respond(CheckForUpdateResult(all: results.sorted { $0.key < $1.key }.map {
                 CheckResultPayload(app: $0.key.rawValue, hasUpdate: $0.value.hasUpdate, version: $0.value.version?.text)
             }))
-        case Method.applyUpdate:
-            let app = try appID(try params(AppParams.self, request).app)
+        case (Method.applyUpdate, .app(let params)):
+            let app = try appID(params.app)
             do {
                 return respond(ApplyResultPayload(try await engine.applyUpdate(app)))
             } catch let error as UpdateError where error.code == .noUpdateReady {
                 guard let simulated = hub.takeSimulatedReady(app.rawValue) else { throw error }
                 return respond(applySimulated(app, version: simulated))
             }
-        case Method.install:
-            let app = try appID(try params(AppParams.self, request).app)
+        case (Method.install, .app(let params)):
+            let app = try appID(params.app)
             return respond(ApplyResultPayload(try await engine.install(app)))
-        case Method.rollback:
-            let app = try appID(try params(AppParams.self, request).app)
+        case (Method.rollback, .app(let params)):
+            let app = try appID(params.app)
             return respond(ApplyResultPayload(try await engine.rollback(app)))
-        case Method.status:
+        case (Method.status, _):
             let (result, generation, clients) = await statusResult()
             let encoded = Array(encodeLine(result).dropLast())
             statusCache.store(encoded, generation: generation, clients: clients)
-            return Array(StatusCache.response(to: id, result: encoded).readableBytesView)
-        case Method.simulate:
-            let simulate = try params(SimulateParams.self, request)
-            let app = try appID(simulate.app)
-            try await self.simulate(app, simulate.outcome)
-            return respond(Empty())
+            return encodeResponseLine(id: id, encodedResult: encoded)
+        case (Method.simulate, .simulate(let params)):
+            await simulate(try appID(params.app), params.outcome)
+            return respondEmpty()
         default:
             throw RPCError(code: RPCErrorCode.methodNotFound, message: "method not found: \(String(request.method.prefix(100)))")
         }
@@ -141,9 +156,10 @@ struct RequestDispatcher: Sendable {
 
     /// Refuses a method the peer may not call, with `not-permitted`, and logs who asked.
     private func authorize(_ request: Request, connection: ClientConnection) throws {
-        // Most requests (subscribe, status) are open to all: decide those without decoding.
+        // Most requests (subscribe, status) are open to all.
         guard let policy = accessPolicy.current, AccessPolicy.adminMethods.contains(request.method) else { return }
-        let app = (try? JSONDecoder().decode(RPCParams<CheckParams>.self, from: Data(request.line)))?.params.app
+        // Params that do not fit are refused as such once the peer may call the method.
+        let app = try? request.params.get().app
         if let peer = connection.peer, policy.permits(request.method, app: app, peer: peer) { return }
         let who = connection.peer.map(\.description) ?? "an unidentified peer"
         logger.warning("refused \(request.method) from \(who)", metadata: [
@@ -151,20 +167,6 @@ struct RequestDispatcher: Sendable {
             "peer_uid": "\(connection.peer.map { String($0.uid) } ?? "?")", "peer_pid": "\(connection.peer.map { String($0.pid) } ?? "?")",
         ])
         throw RPCError(reason: "not-permitted", message: "\(request.method) is not permitted for \(who)")
-    }
-
-    private func params<P: Decodable & Sendable>(_ type: P.Type, _ request: Request, optional: Bool = false) throws -> P? {
-        do {
-            return try JSONDecoder().decode(RPCParams<P>.self, from: Data(request.line)).params
-        } catch DecodingError.keyNotFound(let key, let context) where optional && key.stringValue == "params" && context.codingPath.isEmpty {
-            return nil
-        } catch {
-            throw RPCError(code: RPCErrorCode.invalidParams, message: "invalid params for \(request.method): \(describe(error))")
-        }
-    }
-
-    private func params<P: Decodable & Sendable>(_ type: P.Type, _ request: Request) throws -> P {
-        try params(type, request, optional: false)!
     }
 
     private func appID(_ text: String) throws -> AppID {
@@ -196,16 +198,21 @@ struct RequestDispatcher: Sendable {
 
     /// Sends `app`'s subscribers the events of a made-up update, touching neither the
     /// repository nor the disk, so developers can try their update UI.
-    private func simulate(_ app: AppID, _ outcome: SimulateParams.Outcome) async throws {
-        let installed = (try? await engine.status(of: app))?.installedVersion
-        let version = installed.map { "\($0.major).\($0.minor).\($0.patch + 1)-simulated" } ?? "1.0.0-simulated"
+    private func simulate(_ app: AppID, _ outcome: SimulateParams.Outcome) async {
         let name = app.rawValue
         func send(_ method: String, _ params: some Codable & Sendable) {
             hub.send(encodeLine(RPCNotification(method: method, params: params)), to: name)
         }
+        guard outcome != .noUpdate else {
+            // No version to make up: no need to ask the engine.
+            send(Notification.onCheckForUpdate, CheckForUpdateEvent(app: name, hasUpdate: false, version: nil))
+            return
+        }
+        let installed = (try? await engine.status(of: app))?.installedVersion
+        let version = installed.map { "\($0.major).\($0.minor).\($0.patch + 1)-simulated" } ?? "1.0.0-simulated"
         switch outcome {
         case .noUpdate:
-            send(Notification.onCheckForUpdate, CheckForUpdateEvent(app: name, hasUpdate: false, version: nil))
+            break
         case .ready:
             send(Notification.onCheckForUpdate, CheckForUpdateEvent(app: name, hasUpdate: true, version: version))
             for step in 0...4 {
@@ -225,19 +232,6 @@ struct RequestDispatcher: Sendable {
         let result = ApplyResultPayload(app: name, version: version, previousVersion: nil, simulated: true)
         hub.send(encodeLine(RPCNotification(method: Notification.onUpdateApplied, params: UpdateAppliedEvent(app: name, version: version, previousVersion: nil, simulated: true))), to: name)
         return result
-    }
-
-    private func describe(_ error: any Error) -> String {
-        guard let decoding = error as? DecodingError else { return "\(error)" }
-        switch decoding {
-        case .keyNotFound(let key, let context):
-            return "missing \((context.codingPath + [key]).map(\.stringValue).filter { $0 != "params" }.joined(separator: "."))"
-        case .typeMismatch(_, let context), .valueNotFound(_, let context), .dataCorrupted(let context):
-            let path = context.codingPath.map(\.stringValue).filter { $0 != "params" }.joined(separator: ".")
-            return path.isEmpty ? context.debugDescription : "\(path): \(context.debugDescription)"
-        @unknown default:
-            return "\(error)"
-        }
     }
 }
 

@@ -24,23 +24,7 @@ final class StatusCache: Sendable {
     func response(to id: RPCID, generation: UInt64, clients: Int) -> ByteBuffer? {
         entry.withLock { entry in
             guard let entry, entry.generation == generation, entry.clients == clients else { return nil }
-            return Self.response(to: id, result: entry.result)
+            return encodeResponseLine(id: id, encodedResult: entry.result)
         }
-    }
-
-    /// `{"id":…,"jsonrpc":"2.0","result":…}` and a newline: what ``encodeLine(_:)`` makes of
-    /// an ``RPCResponse``, with the result already encoded.
-    static func response(to id: RPCID, result: [UInt8]) -> ByteBuffer {
-        var buffer = ByteBuffer()
-        buffer.reserveCapacity(result.count + 48)
-        buffer.writeString(#"{"id":"#)
-        switch id {
-        case .number(let number): buffer.writeString(String(number))
-        case .string: buffer.writeBytes(encodeLine(id).dropLast())
-        }
-        buffer.writeString(#","jsonrpc":"2.0","result":"#)
-        buffer.writeBytes(result)
-        buffer.writeString("}\n")
-        return buffer
     }
 }

@@ -158,7 +158,7 @@ public final class UpdateServer: Sendable {
             for await work in requests {
                 group.addTask {
                     if let response = await self.dispatcher.handle(work.request, from: work.connection) {
-                        work.connection.send(ByteBuffer(bytes: response))
+                        work.connection.send(response)
                     }
                     work.connection.finished(work)
                 }

@@ -125,6 +125,13 @@ import Testing
                     #expect(badID.errorReason == "invalid-app-id")
                     try await client.request(7, "simulate", #"{"app":"\#(Self.app)","outcome":"maybe"}"#)
                     #expect(try await client.next()?.errorCode == -32602)
+                    // The message names what is missing, the params member itself included.
+                    try await client.send(#"{"jsonrpc":"2.0","id":8,"method":"subscribe"}"# + "\n")
+                    let noParams = try #require(try await client.next())
+                    #expect(noParams.errorCode == -32602)
+                    #expect(noParams.error?["message"] as? String == "invalid params for subscribe: missing params")
+                    try await client.request(9, "simulate", #"{"app":"\#(Self.app)"}"#)
+                    #expect(try await client.next()?.error?["message"] as? String == "invalid params for simulate: missing outcome")
                     try await client.send(String(repeating: "[", count: 5000) + String(repeating: "]", count: 5000) + "\n")
                     #expect(try await client.next()?.errorCode == -32700)
                     // A high surrogate before a non-surrogate escape (found by the fuzzer: it

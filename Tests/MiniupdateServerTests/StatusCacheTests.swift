@@ -17,7 +17,7 @@ import Testing
             counts: .init(apps: 1, updatesReady: 0, downloading: 0, failed: 0, clients: 2)
         ), apps: [])
         let encoded = Array(encodeLine(result).dropLast())
-        let line = StatusCache.response(to: id, result: encoded)
+        let line = encodeResponseLine(id: id, encodedResult: encoded)
         #expect(Array(line.readableBytesView) == encodeLine(RPCResponse(id: id, result: result)))
     }
 
