@@ -54,6 +54,8 @@ struct BenchCommand: AsyncParsableCommand {
         }
         print()
         print(Row.table(rows))
-        print("\n\(rows.filter { $0.met && !$0.target.isEmpty }.count) of \(rows.filter { !$0.target.isEmpty }.count) targets met; \(Int((ContinuousClock.now - started).components.seconds)) s")
+        let targeted = rows.filter { !$0.target.isEmpty }
+        let shared = targeted.filter { !$0.met && $0.alsoMissedBy != nil }.count
+        print("\n\(targeted.filter(\.met).count) of \(targeted.count) targets met\(shared > 0 ? " (\(shared) missed by a baseline too)" : ""); \(Int((ContinuousClock.now - started).components.seconds)) s")
     }
 }

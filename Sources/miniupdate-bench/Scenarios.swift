@@ -218,7 +218,10 @@ enum Scenarios {
             let (ours, dbus, limit) = try await measure(clients: clients, pause: 20_000)
             var row = Row.time("event fan-out to \(grouped(clients)) clients (median of \(rounds))", ours.median, baseline: ("D-Bus signal", dbus.median), target: target,
                                targetText: "≤ \(Row.formatMicroseconds(target)), ≥ 3× faster than D-Bus")
-            row.met = ours.median <= target && ours.median * 3 <= dbus.median
+            func meetsTarget(_ run: FanOutRun) -> Bool { run.median <= target && run.median * 3 <= dbus.median }
+            row.met = meetsTarget(ours)
+            // The C server does nothing but send: what it cannot reach, this machine does not give.
+            if !row.met, !meetsTarget(limit) { row.alsoMissedBy = "C server" }
             rows.append(row)
             rows.append(.time("event fan-out to \(grouped(clients)) against a C server", ours.median, baseline: ("C, one send each", limit.median), target: nil, targetText: ""))
             rows.append(.time("event fan-out to \(grouped(clients)), first subscriber's receipt", ours.firstMedian, baseline: ("D-Bus signal", dbus.firstMedian), target: nil, targetText: ""))
