@@ -102,7 +102,8 @@ public struct Empty: Codable, Sendable, Equatable {
     public init() {}
 }
 
-/// Shared: an encoder's options are read under its lock, and these never change.
+/// Shared by every thread: each `encode` works on its own state, and nothing changes the
+/// options after this.
 private let lineEncoder: JSONEncoder = {
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]

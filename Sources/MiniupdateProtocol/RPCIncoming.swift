@@ -41,8 +41,8 @@ public struct RPCIncoming: Sendable, Decodable {
         case Method.simulate?:
             return .simulate(try container.decode(SimulateParams.self, forKey: .params))
         default:
-            // `status` takes none, and an unknown method is answered as one.
-            return .none
+            // `status` takes none; an unknown method's params wait for its "method not found".
+            return .unread
         }
     }
 }
@@ -50,7 +50,7 @@ public struct RPCIncoming: Sendable, Decodable {
 /// A request's params, by method.
 public enum RequestParams: Sendable, Equatable {
     /// `status`, and methods protocol v1 does not have: params are not read.
-    case none
+    case unread
     /// `subscribe`, `unsubscribe`, `applyUpdate`, `install` and `rollback`.
     case app(AppParams)
     /// `checkForUpdate`: nil checks every installed app.
@@ -60,7 +60,7 @@ public enum RequestParams: Sendable, Equatable {
     /// The app the params name, if any.
     public var app: String? {
         switch self {
-        case .none: nil
+        case .unread: nil
         case .app(let params): params.app
         case .check(let params): params?.app
         case .simulate(let params): params.app

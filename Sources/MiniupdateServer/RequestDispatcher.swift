@@ -34,7 +34,8 @@ struct RequestDispatcher: Sendable {
         }
     }
 
-    /// Shared: a decoder's options are read under its lock, and these never change.
+    /// Shared by every event loop: each `decode` works on its own state, and nothing
+    /// changes the options.
     private static let decoder = JSONDecoder()
 
     /// Parses a line, envelope and params; returns the error response to send when it is
@@ -203,17 +204,16 @@ struct RequestDispatcher: Sendable {
         func send(_ method: String, _ params: some Codable & Sendable) {
             hub.send(encodeLine(RPCNotification(method: method, params: params)), to: name)
         }
-        guard outcome != .noUpdate else {
-            // No version to make up: no need to ask the engine.
-            send(Notification.onCheckForUpdate, CheckForUpdateEvent(app: name, hasUpdate: false, version: nil))
-            return
+        /// The installed version's next patch; only an update needs one.
+        func madeUpVersion() async -> String {
+            let installed = (try? await engine.status(of: app))?.installedVersion
+            return installed.map { "\($0.major).\($0.minor).\($0.patch + 1)-simulated" } ?? "1.0.0-simulated"
         }
-        let installed = (try? await engine.status(of: app))?.installedVersion
-        let version = installed.map { "\($0.major).\($0.minor).\($0.patch + 1)-simulated" } ?? "1.0.0-simulated"
         switch outcome {
         case .noUpdate:
-            break
+            send(Notification.onCheckForUpdate, CheckForUpdateEvent(app: name, hasUpdate: false, version: nil))
         case .ready:
+            let version = await madeUpVersion()
             send(Notification.onCheckForUpdate, CheckForUpdateEvent(app: name, hasUpdate: true, version: version))
             for step in 0...4 {
                 send(Notification.onDownloadProgress, DownloadProgressEvent(app: name, version: version, bytes: Int64(step) * 250_000, total: 1_000_000))
@@ -221,6 +221,7 @@ struct RequestDispatcher: Sendable {
             hub.setSimulatedReady(name, version: version)
             send(Notification.onUpdateReady, UpdateReadyEvent(app: name, version: version))
         case .failed:
+            let version = await madeUpVersion()
             send(Notification.onCheckForUpdate, CheckForUpdateEvent(app: name, hasUpdate: true, version: version))
             let error = ErrorPayload(code: RPCErrorCode.number(forReason: "simulated"), reason: "simulated", message: "simulated failure")
             send(Notification.onUpdateFailed, UpdateFailedEvent(app: name, version: version, error: error))

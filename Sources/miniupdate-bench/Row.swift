@@ -6,8 +6,8 @@ struct Row: Sendable {
     var ratio: String
     var target: String
     var met: Bool
-    /// The baseline that missed the same target in the same run, when ours missed it too:
-    /// a miss the machine's physical limit shares is the machine's.
+    /// The baseline that missed the same target in the same run, when ours missed it: the
+    /// table says so, for the reader to tell our misses from the machine's.
     var alsoMissedBy: String?
 
     /// A row whose figure is a time in microseconds, with an optional baseline.

@@ -126,12 +126,24 @@ import Testing
                     try await client.request(7, "simulate", #"{"app":"\#(Self.app)","outcome":"maybe"}"#)
                     #expect(try await client.next()?.errorCode == -32602)
                     // The message names what is missing, the params member itself included.
-                    try await client.send(#"{"jsonrpc":"2.0","id":8,"method":"subscribe"}"# + "\n")
+                    try await client.send(#"{"jsonrpc":"2.0","id":21,"method":"subscribe"}"# + "\n")
                     let noParams = try #require(try await client.next())
                     #expect(noParams.errorCode == -32602)
+                    #expect(noParams.id == 21)
                     #expect(noParams.error?["message"] as? String == "invalid params for subscribe: missing params")
-                    try await client.request(9, "simulate", #"{"app":"\#(Self.app)"}"#)
+                    try await client.request(22, "simulate", #"{"app":"\#(Self.app)"}"#)
                     #expect(try await client.next()?.error?["message"] as? String == "invalid params for simulate: missing outcome")
+                    // Null is not absent: checkForUpdate with null params is refused, not a check of every app.
+                    try await client.send(#"{"jsonrpc":"2.0","id":23,"method":"checkForUpdate","params":null}"# + "\n")
+                    let nullParams = try #require(try await client.next())
+                    #expect(nullParams.errorCode == -32602)
+                    #expect(nullParams.id == 23)
+                    // An unknown method is that, whatever its params; a notification with bad params gets nothing.
+                    try await client.request(24, "reticulateSplines", #"{"app":42}"#)
+                    #expect(try await client.next()?.errorCode == -32601)
+                    try await client.send(#"{"jsonrpc":"2.0","method":"subscribe","params":{"app":42}}"# + "\n")
+                    try await client.request(25, "unsubscribe", #"{"app":"\#(Self.app)"}"#)
+                    #expect(try await client.next()?.id == 25)
                     try await client.send(String(repeating: "[", count: 5000) + String(repeating: "]", count: 5000) + "\n")
                     #expect(try await client.next()?.errorCode == -32700)
                     // A high surrogate before a non-surrogate escape (found by the fuzzer: it

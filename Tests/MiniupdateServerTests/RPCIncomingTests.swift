@@ -10,14 +10,18 @@ import Testing
 
     @Test(arguments: [
         (#"{"jsonrpc":"2.0","id":1,"method":"subscribe","params":{"app":"a.b"}}"#, RequestParams.app(AppParams(app: "a.b"))),
+        (#"{"jsonrpc":"2.0","id":1,"method":"unsubscribe","params":{"app":"a.b"}}"#, .app(AppParams(app: "a.b"))),
+        (#"{"jsonrpc":"2.0","id":1,"method":"applyUpdate","params":{"app":"a.b"}}"#, .app(AppParams(app: "a.b"))),
+        (#"{"jsonrpc":"2.0","id":1,"method":"install","params":{"app":"a.b"}}"#, .app(AppParams(app: "a.b"))),
         (#"{"jsonrpc":"2.0","id":1,"method":"rollback","params":{"app":"a.b"}}"#, .app(AppParams(app: "a.b"))),
         (#"{"jsonrpc":"2.0","id":1,"method":"checkForUpdate"}"#, .check(nil)),
         (#"{"jsonrpc":"2.0","id":1,"method":"checkForUpdate","params":{}}"#, .check(CheckParams(app: nil))),
         (#"{"jsonrpc":"2.0","id":1,"method":"checkForUpdate","params":{"app":"a.b"}}"#, .check(CheckParams(app: "a.b"))),
         (#"{"jsonrpc":"2.0","id":1,"method":"simulate","params":{"app":"a.b","outcome":"no-update"}}"#, .simulate(SimulateParams(app: "a.b", outcome: .noUpdate))),
         // Params a method does not take are not read, whatever they hold.
-        (#"{"jsonrpc":"2.0","id":1,"method":"status","params":[1,2]}"#, .none),
-        (#"{"jsonrpc":"2.0","id":1,"method":"reticulateSplines","params":{"app":7}}"#, .none),
+        (#"{"jsonrpc":"2.0","id":1,"method":"status"}"#, .unread),
+        (#"{"jsonrpc":"2.0","id":1,"method":"status","params":[1,2]}"#, .unread),
+        (#"{"jsonrpc":"2.0","id":1,"method":"reticulateSplines","params":{"app":7}}"#, .unread),
     ])
     func eachMethodGetsItsParams(_ line: String, _ expected: RequestParams) throws {
         let incoming = try Self.decode(line)
