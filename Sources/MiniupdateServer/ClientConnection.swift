@@ -87,10 +87,7 @@ final class ClientConnection: Sendable {
         // NIO may call handlers (`errorCaught`) after it closed the socket and before
         // `channelInactive` clears the slot: what they send must not use it.
         guard channel.isActive else { return }
-        let sent = bytes.withUnsafeReadableBytes { sockets.value.sendDirect($0, slot: slot, owner: id) }
-        guard let sent, sent == bytes.readableBytes else {
-            var rest = bytes
-            rest.moveReaderIndex(forwardBy: sent ?? 0)
+        if let rest = sockets.value.sendDirect(bytes, slot: slot, owner: id) {
             return sendThroughNIO(rest, thenClose: thenClose)
         }
         if thenClose {

@@ -62,14 +62,10 @@ final class LoopSockets {
     /// Sends `bytes` to every subscriber in `subscribers`: straight to its socket where it
     /// may, otherwise (or for what the socket did not take) through its connection.
     func send(_ bytes: ByteBuffer, to subscribers: ContiguousArray<Subscriber>) {
-        bytes.withUnsafeReadableBytes { raw in
-            // Read in place: copying each element out would retain its connection.
-            subscribers.withUnsafeBufferPointer { list in
-                for index in list.indices {
-                    let sent = sendDirect(raw, slot: list[index].slot, owner: list[index].id)
-                    if let sent, sent == raw.count { continue }
-                    var rest = bytes
-                    rest.moveReaderIndex(forwardBy: sent ?? 0)
+        // Read in place: copying each element out would retain its connection.
+        subscribers.withUnsafeBufferPointer { list in
+            for index in list.indices {
+                if let rest = sendDirect(bytes, slot: list[index].slot, owner: list[index].id) {
                     list[index].connection.sendThroughNIO(rest)
                 }
             }
@@ -77,10 +73,15 @@ final class LoopSockets {
     }
 
     /// Sends what the socket of `slot` takes without waiting, if messages may go straight to
-    /// it, and returns how many bytes that was; nil if they may not.
-    func sendDirect(_ bytes: UnsafeRawBufferPointer, slot: Int32, owner: UInt64) -> Int? {
+    /// it. Returns what is left for NIO to send (all of `bytes` if they may not), or nil.
+    func sendDirect(_ bytes: ByteBuffer, slot: Int32, owner: UInt64) -> ByteBuffer? {
         let descriptor = direct(slot, owner: owner)
-        return descriptor >= 0 ? Self.sendNow(bytes, to: descriptor) : nil
+        guard descriptor >= 0 else { return bytes }
+        let sent = bytes.withUnsafeReadableBytes { Self.sendNow($0, to: descriptor) }
+        guard sent < bytes.readableBytes else { return nil }
+        var rest = bytes
+        rest.moveReaderIndex(forwardBy: sent)
+        return rest
     }
 
     /// Sends what the socket takes without waiting, and returns how many bytes that was.
