@@ -180,16 +180,19 @@ extension UpdateFlowTests {
         defer { other.remove() }
         try other.publish(Self.weather, "2.0.0")
         try preinstall([Self.weather], version: "1.0.0", in: harness)
-        harness.server!.setFault(.delay(.milliseconds(800)), for: "/index.signed")
+        // Held until the reload is done: held for a fixed time instead, a slow machine could
+        // let the fetch finish before the test saw it waiting.
+        harness.server!.setFault(.hold, for: "/index.signed")
         let engine = try await harness.makeEngine()
         try await EngineHarness.run(engine) { engine, _ in
             async let inFlight = engine.check(appID(Self.weather))
             // Reload exactly while the server holds the old repository's index.
             let server = harness.server!
-            try await waitUntil { server.delayedRequestsWaiting == 1 }
+            try await waitUntil { server.heldRequests == 1 }
             var moved = harness.configuration()
             moved.repository = other.fileURL
             try await engine.reconfigure(moved)
+            server.releaseHeldRequests()
             let outcome: UpdateError.Code?
             do {
                 _ = try await inFlight

@@ -22,6 +22,9 @@ public final class TestHTTPServer: Sendable {
         case hang
         /// Answer normally after this delay.
         case delay(TimeAmount)
+        /// Answer normally once the test calls ``releaseHeldRequests()``: for a test that
+        /// must act while a request waits, however slow the machine.
+        case hold
     }
 
     public struct LoggedRequest: Sendable {
@@ -45,6 +48,8 @@ public final class TestHTTPServer: Sendable {
         var delayedInFlight = 0
         var maximumDelayedInFlight = 0
         var openConnections = 0
+        /// The answers of held requests, each to run on its connection's event loop.
+        var held: [@Sendable () -> Void] = []
     }
 
     /// Client connections open right now (a keep-alive connection counts until the client closes it).
@@ -54,8 +59,15 @@ public final class TestHTTPServer: Sendable {
 
     func connectionClosed() { state.withLockedValue { $0.openConnections -= 1 } }
 
-    /// Delayed requests waiting right now.
-    public var delayedRequestsWaiting: Int { state.withLockedValue { $0.delayedInFlight } }
+    /// Held requests waiting for ``releaseHeldRequests()``.
+    public var heldRequests: Int { state.withLockedValue { $0.held.count } }
+
+    /// Answers every held request.
+    public func releaseHeldRequests() {
+        for answer in state.withLockedValue({ state in defer { state.held = [] }; return state.held }) { answer() }
+    }
+
+    func hold(_ answer: @escaping @Sendable () -> Void) { state.withLockedValue { $0.held.append(answer) } }
 
     /// The most delayed requests that were waiting at the same time.
     public var maximumConcurrentDelayedRequests: Int { state.withLockedValue { $0.maximumDelayedInFlight } }
@@ -152,7 +164,7 @@ private final class FileHandler: ChannelInboundHandler, @unchecked Sendable {
         }
     }
 
-    private func respond(context: ChannelHandlerContext, head: HTTPRequestHead, afterDelay: Bool = false) {
+    private func respond(context: ChannelHandlerContext, head: HTTPRequestHead, afterWait: Bool = false) {
         let path = String(head.uri.prefix(while: { $0 != "?" }))
         let server = box.server!
         let requestHeaders = head.headers.map { ($0.name, $0.value) }
@@ -173,17 +185,28 @@ private final class FileHandler: ChannelInboundHandler, @unchecked Sendable {
         }
 
         let fault = server.fault(for: path)
-        if case .delay(let amount)? = fault, !afterDelay {
+        if case .delay(let amount)? = fault, !afterWait {
             server.delayStarted()
             let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
             context.eventLoop.scheduleTask(in: amount) {
                 let (handler, context) = bound.value
                 server.delayEnded()
-                handler.respond(context: context, head: head, afterDelay: true)
+                handler.respond(context: context, head: head, afterWait: true)
             }
             return
         }
-        switch afterDelay ? nil : fault {
+        if case .hold? = fault, !afterWait {
+            let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+            let loop = context.eventLoop
+            server.hold {
+                loop.execute {
+                    let (handler, context) = bound.value
+                    handler.respond(context: context, head: head, afterWait: true)
+                }
+            }
+            return
+        }
+        switch afterWait ? nil : fault {
         case .status(let code)?:
             finish(HTTPResponseStatus(statusCode: code), [:], [])
             return
@@ -229,7 +252,7 @@ private final class FileHandler: ChannelInboundHandler, @unchecked Sendable {
         if start > 0 { headers.add(name: "Content-Range", value: "bytes \(start)-\(bytes.count - 1)/\(bytes.count)") }
         let body = Array(bytes[start...])
 
-        switch afterDelay ? nil : fault {
+        switch afterWait ? nil : fault {
         case .truncate(let after)?:
             headers.add(name: "Content-Length", value: "\(body.count)")
             finish(status, headers, Array(body.prefix(after)), close: true)
