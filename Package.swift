@@ -29,6 +29,7 @@ let package = Package(
     name: "miniupdate",
     platforms: [.macOS(.v14)],
     products: [
+        .library(name: "MiniupdateCore", targets: ["MiniupdateCore"]),
         .library(name: "MiniupdateRepository", targets: ["MiniupdateRepository"]),
         .library(name: "MiniupdateEngine", targets: ["MiniupdateEngine"]),
         .library(name: "MiniupdateProtocol", targets: ["MiniupdateProtocol"]),
@@ -54,6 +55,9 @@ let package = Package(
         ),
         // Linux calls that Swift's Glibc module does not expose.
         .target(name: "CMiniupdateSystem"),
+        // What every layer shares: the error type and its one table of codes, and the
+        // strict JSON scan. No dependencies, so the client SDK can carry it.
+        .target(name: "MiniupdateCore", swiftSettings: strict),
         // The repository format: ids, versions, keys, the signed index and packages.
         // No I/O beyond local files, no network: the publisher's tool and the engine share it.
         .target(
@@ -61,6 +65,7 @@ let package = Package(
             dependencies: [
                 "CArchive",
                 "CMiniupdateSystem",
+                "MiniupdateCore",
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: strict
@@ -70,10 +75,13 @@ let package = Package(
         .target(
             name: "MiniupdateEngine",
             dependencies: [
+                "MiniupdateCore",
                 "MiniupdateRepository",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ],
             swiftSettings: strict
@@ -81,13 +89,14 @@ let package = Package(
         // Wire protocol v1: message types and error codes, shared by the daemon and clients.
         .target(
             name: "MiniupdateProtocol",
-            dependencies: [.product(name: "NIOCore", package: "swift-nio")],
+            dependencies: ["MiniupdateCore", .product(name: "NIOCore", package: "swift-nio")],
             swiftSettings: strict
         ),
         // The client SDK: a connection to the daemon, and the seed's UpdateManager over it.
         .target(
             name: "MiniupdateClient",
             dependencies: [
+                "MiniupdateCore",
                 "MiniupdateProtocol",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -98,8 +107,10 @@ let package = Package(
         .target(
             name: "MiniupdateServer",
             dependencies: [
+                "MiniupdateCore",
                 "MiniupdateEngine",
                 "MiniupdateProtocol",
+                "MiniupdateRepository",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -111,8 +122,15 @@ let package = Package(
         .target(
             name: "MiniupdateDaemon",
             dependencies: [
-                "MiniupdateServer",
                 "CMiniupdateSystem",
+                "MiniupdateCore",
+                "MiniupdateEngine",
+                "MiniupdateProtocol",
+                "MiniupdateRepository",
+                "MiniupdateServer",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ],
@@ -125,11 +143,11 @@ let package = Package(
             providers: [.apt(["libsystemd-dev"])]
         ),
         // systemd glue: the notify protocol, socket activation, a journald log handler.
+        // It knows libsystemd and logging only; miniupdated joins it to the daemon.
         .target(
             name: "MiniupdateSystemd",
             dependencies: [
                 "CSystemd",
-                "MiniupdateDaemon",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict
@@ -137,9 +155,11 @@ let package = Package(
         .executableTarget(
             name: "miniupdated",
             dependencies: [
+                "MiniupdateCore",
                 "MiniupdateDaemon",
                 "MiniupdateSystemd",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             exclude: ["symbol-order.txt"],
             swiftSettings: strict,
@@ -149,6 +169,8 @@ let package = Package(
             name: "miniupdatectl",
             dependencies: [
                 "MiniupdateClient",
+                "MiniupdateCore",
+                "MiniupdateProtocol",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict
@@ -161,6 +183,7 @@ let package = Package(
                 "MiniupdateRepository",
                 "MiniupdateEngine",
                 "MiniupdateClient",
+                "MiniupdateProtocol",
                 "miniupdated",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -169,12 +192,20 @@ let package = Package(
         ),
         .executableTarget(
             name: "miniupdate-demo",
-            dependencies: ["MiniupdateDaemon", "MiniupdateClient"],
+            dependencies: [
+                "MiniupdateClient",
+                "MiniupdateCore",
+                "MiniupdateDaemon",
+                "MiniupdateProtocol",
+                "MiniupdateRepository",
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: strict
         ),
         .executableTarget(
             name: "miniupdate-repo",
             dependencies: [
+                "MiniupdateCore",
                 "MiniupdateRepository",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
@@ -197,25 +228,34 @@ let package = Package(
         ),
         .testTarget(
             name: "MiniupdateRepositoryTests",
-            dependencies: ["MiniupdateRepository", "MiniupdateTestSupport"],
+            dependencies: ["MiniupdateCore", "MiniupdateRepository", "MiniupdateTestSupport"],
             swiftSettings: strict
         ),
         .testTarget(
             name: "MiniupdateServerTests",
             // The executables are dependencies so that they are built for the process tests.
-            dependencies: ["MiniupdateServer", "MiniupdateDaemon", "MiniupdateClient", "MiniupdateTestSupport", "miniupdated", "miniupdatectl"],
+            dependencies: [
+                "MiniupdateClient", "MiniupdateCore", "MiniupdateDaemon", "MiniupdateEngine", "MiniupdateProtocol",
+                "MiniupdateRepository", "MiniupdateServer", "MiniupdateTestSupport", "miniupdated", "miniupdatectl",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
             // The fuzz corpus is read from the source tree, not bundled.
             exclude: ["FuzzCorpus"],
             swiftSettings: strict
         ),
         .testTarget(
             name: "MiniupdateSystemdTests",
-            dependencies: ["MiniupdateSystemd", "MiniupdateTestSupport"],
+            dependencies: ["MiniupdateSystemd", "MiniupdateTestSupport", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strict
         ),
         .testTarget(
             name: "MiniupdateEngineTests",
-            dependencies: ["MiniupdateEngine", "MiniupdateTestSupport"],
+            dependencies: [
+                "MiniupdateCore", "MiniupdateEngine", "MiniupdateRepository", "MiniupdateTestSupport",
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: strict
         ),
     ]

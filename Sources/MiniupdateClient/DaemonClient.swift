@@ -9,8 +9,9 @@ import Synchronization
 
 /// Why a call to the daemon did not return a result.
 public enum DaemonClientError: Error, Sendable, CustomStringConvertible {
-    /// The daemon could not be reached at `path`.
-    case unreachable(path: String, reason: String)
+    /// The daemon could not be reached at `path`; `errno` is the connect's error, when
+    /// one was reported (`ENOENT`, `ECONNREFUSED`, `EACCES`…).
+    case unreachable(path: String, reason: String, errno: Int32? = nil)
     /// The connection closed before the response arrived.
     case disconnected
     /// The daemon answered with an error.
@@ -20,7 +21,7 @@ public enum DaemonClientError: Error, Sendable, CustomStringConvertible {
 
     public var description: String {
         switch self {
-        case .unreachable(let path, let reason): "cannot reach miniupdated at \(path): \(reason)"
+        case .unreachable(let path, let reason, _): "cannot reach miniupdated at \(path): \(reason)"
         case .disconnected: "the connection to miniupdated closed"
         case .rpc(let error): error.description
         case .malformedResponse(let why): "malformed response from miniupdated: \(why)"
@@ -28,14 +29,14 @@ public enum DaemonClientError: Error, Sendable, CustomStringConvertible {
     }
 }
 
-/// A notification from the daemon: its method and the raw line, decoded on demand.
+/// A notification from the daemon: its method, the event it decodes to, and the raw line.
 public struct DaemonNotification: Sendable {
     public var method: String
+    /// Nil for a method this version does not know (clients ignore those), or params
+    /// that do not decode.
+    public var event: DaemonEvent?
+    /// The notification exactly as the daemon sent it, without its newline.
     public var line: [UInt8]
-
-    public func decode<Params: Codable & Sendable>(_ type: Params.Type) throws -> Params {
-        try JSONDecoder().decode(RPCNotification<Params>.self, from: Data(line)).params
-    }
 }
 
 /// One connection to `miniupdated`: requests with responses matched by id, and the stream
@@ -83,6 +84,8 @@ public final class DaemonClient: Sendable {
                         return try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel, configuration: .init(isOutboundHalfClosureEnabled: true))
                     }
                 }
+        } catch let error as IOError {
+            throw DaemonClientError.unreachable(path: socketPath, reason: String(cString: strerror(error.errnoCode)), errno: error.errnoCode)
         } catch {
             throw DaemonClientError.unreachable(path: socketPath, reason: "\(error)")
         }
@@ -111,24 +114,24 @@ public final class DaemonClient: Sendable {
         notificationSink.finish()
     }
 
-    private struct Incoming: Decodable {
-        var id: RPCID?
-        var method: String?
-    }
-
     private func route(_ line: [UInt8]) {
-        guard let incoming = try? JSONDecoder().decode(Incoming.self, from: Data(line)) else { return }
-        if let method = incoming.method {
-            notificationSink.yield(DaemonNotification(method: method, line: line))
-        } else if case .number(let id)? = incoming.id {
+        switch DaemonMessage(line: line) {
+        case .notification(let method, let event, let line)?:
+            notificationSink.yield(DaemonNotification(method: method, event: event, line: line))
+        case .response(.number(let id)?, let line)?:
             pending.withLock { $0.waiting.removeValue(forKey: id) }?.complete(.success(line))
+        case .response?, .batchResponse?, nil:
+            // Not an answer to this client's requests, which are numbered and never batched.
+            break
         }
     }
 
-    /// Sends a request and waits for its result.
-    public func call<Params: Encodable & Sendable, Result: Codable & Sendable>(
-        _ method: String, _ params: Params, as: Result.Type = Result.self
-    ) async throws -> Result {
+    /// Sends a request of `Method` and waits for its result.
+    ///
+    /// ```swift
+    /// let status = try await client.call(Method.Status())
+    /// ```
+    public func call<Request: RPCMethod>(_ request: Request) async throws -> Request.Result {
         let id = nextID.wrappingAdd(1, ordering: .relaxed).newValue
         let response = ResponseSlot()
         let registered = pending.withLock { state in
@@ -138,7 +141,7 @@ public final class DaemonClient: Sendable {
         }
         guard registered else { throw DaemonClientError.disconnected }
         do {
-            try await outbound.write(ByteBuffer(bytes: encodeLine(RPCRequest(id: .number(id), method: method, params: params))))
+            try await outbound.write(ByteBuffer(bytes: encodeLine(RPCRequest(id: .number(id), request))))
         } catch {
             _ = pending.withLock { $0.waiting.removeValue(forKey: id) }
             throw DaemonClientError.disconnected
@@ -148,7 +151,7 @@ public final class DaemonClient: Sendable {
             throw DaemonClientError.rpc(error.error)
         }
         do {
-            return try JSONDecoder().decode(RPCResponse<Result>.self, from: Data(line)).result
+            return try JSONDecoder().decode(RPCResponse<Request.Result>.self, from: Data(line)).result
         } catch {
             throw DaemonClientError.malformedResponse("\(error)")
         }

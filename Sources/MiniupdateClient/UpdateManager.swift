@@ -55,7 +55,8 @@ public struct AppliedUpdate: Sendable, Equatable {
 ///
 /// ``run()`` connects to the daemon, subscribes, and delivers events to the callbacks and
 /// to ``events()``. It reconnects whenever the daemon restarts; the daemon replays the
-/// app's state on every subscribe, and events already delivered are not delivered again.
+/// app's state on every subscribe, and an event that repeats what was delivered last (the
+/// same check result, the same ready version, the same failure) is not delivered again.
 public final class UpdateManager: Sendable {
     public let app: String
     public let socketPath: String
@@ -119,14 +120,14 @@ public final class UpdateManager: Sendable {
     /// Applies the downloaded update: call it after ``onUpdateReady(_:)``.
     @discardableResult
     public func applyUpdate() async throws -> AppliedUpdate {
-        let result: ApplyResultPayload = try await withClient { try await $0.call(Method.applyUpdate, AppParams(app: self.app)) }
+        let result = try await withClient { try await $0.call(Method.ApplyUpdate(app: self.app)) }
         return AppliedUpdate(version: result.version, previousVersion: result.previousVersion, simulated: result.simulated ?? false)
     }
 
     /// Asks the daemon to check now; the outcome also arrives through the callbacks.
     @discardableResult
     public func checkForUpdate() async throws -> CheckForUpdateResponse {
-        let result: CheckForUpdateResult = try await withClient { try await $0.call(Method.checkForUpdate, CheckParams(app: self.app)) }
+        let result = try await withClient { try await $0.call(Method.CheckForUpdate(app: self.app)) }
         return CheckForUpdateResponse(hasUpdate: result.hasUpdate ?? false, version: result.version)
     }
 
@@ -145,7 +146,7 @@ public final class UpdateManager: Sendable {
                 try await DaemonClient.withConnection(socketPath: socketPath) { client in
                     self.client.withLock { $0 = client }
                     defer { self.client.withLock { $0 = nil } }
-                    let _: SubscribeResult = try await client.call(Method.subscribe, AppParams(app: self.app))
+                    _ = try await client.call(Method.Subscribe(app: self.app))
                     for await notification in client.notifications {
                         self.deliver(notification)
                     }
@@ -164,21 +165,23 @@ public final class UpdateManager: Sendable {
     }
 
     private func deliver(_ notification: DaemonNotification) {
-        guard let (event, isReplay) = Self.decode(notification, app: app) else { return }
-        // A replay repeats what this manager may have delivered before a reconnect.
+        guard let event = Self.decode(notification, app: app) else { return }
+        // After a reconnect, the daemon replays the app's state and, the subscribe being a
+        // cold start to it, checks again: both repeat what this manager may have delivered
+        // already. An event that tells nothing new is dropped, replayed or not.
         let fresh = delivered.withLock { last -> Bool in
             switch event {
             case .checkForUpdate(let hasUpdate, let version):
                 let response = CheckForUpdateResponse(hasUpdate: hasUpdate, version: version)
-                if isReplay, last.check == response { return false }
+                if last.check == response { return false }
                 last.check = response
             case .updateReady(let version):
-                if isReplay, last.ready == version { return false }
+                if last.ready == version { return false }
                 last.ready = version
                 last.failure = nil
             case .updateFailed(let version, let error):
                 let failure = UpdateFailure(version: version, error: error)
-                if isReplay, last.failure == failure { return false }
+                if last.failure == failure { return false }
                 last.failure = failure
             case .updateApplied:
                 last = Delivered(check: CheckForUpdateResponse(hasUpdate: false, version: nil))
@@ -209,33 +212,22 @@ public final class UpdateManager: Sendable {
         }
     }
 
-    static func decode(_ notification: DaemonNotification, app: String) -> (UpdateEvent, Bool)? {
-        do {
-            switch notification.method {
-            case Notification.onCheckForUpdate:
-                let params = try notification.decode(CheckForUpdateEvent.self)
-                guard params.app == app else { return nil }
-                return (.checkForUpdate(hasUpdate: params.hasUpdate, version: params.version), params.replay ?? false)
-            case Notification.onDownloadProgress:
-                let params = try notification.decode(DownloadProgressEvent.self)
-                guard params.app == app else { return nil }
-                return (.downloadProgress(version: params.version, bytes: params.bytes, total: params.total), false)
-            case Notification.onUpdateReady:
-                let params = try notification.decode(UpdateReadyEvent.self)
-                guard params.app == app else { return nil }
-                return (.updateReady(version: params.version), params.replay ?? false)
-            case Notification.onUpdateFailed:
-                let params = try notification.decode(UpdateFailedEvent.self)
-                guard params.app == app else { return nil }
-                return (.updateFailed(version: params.version, error: params.error), params.replay ?? false)
-            case Notification.onUpdateApplied:
-                let params = try notification.decode(UpdateAppliedEvent.self)
-                guard params.app == app else { return nil }
-                return (.updateApplied(version: params.version, previousVersion: params.previousVersion, simulated: params.simulated ?? false), false)
-            default:
-                return nil  // Unknown notifications are ignored, as the protocol asks.
-            }
-        } catch {
+    /// The SDK's event for `notification`, if it is about `app`.
+    static func decode(_ notification: DaemonNotification, app: String) -> UpdateEvent? {
+        // Unknown notifications are ignored, as the protocol asks.
+        guard let event = notification.event, event.app == app else { return nil }
+        switch event {
+        case .checkForUpdate(let params):
+            return .checkForUpdate(hasUpdate: params.hasUpdate, version: params.version)
+        case .downloadProgress(let params):
+            return .downloadProgress(version: params.version, bytes: params.bytes, total: params.total)
+        case .updateReady(let params):
+            return .updateReady(version: params.version)
+        case .updateFailed(let params):
+            return .updateFailed(version: params.version, error: params.error)
+        case .updateApplied(let params):
+            return .updateApplied(version: params.version, previousVersion: params.previousVersion, simulated: params.simulated ?? false)
+        case .daemonStopping:
             return nil
         }
     }

@@ -1,3 +1,4 @@
+import MiniupdateCore
 import MiniupdateRepository
 
 /// The parsed text of `miniupdate.conf`: `key = value` lines, `#` comments, blank lines.

@@ -44,10 +44,16 @@ public struct Daemon: Sendable {
         let engine = try await UpdateEngine(configuration: configuration.engine, logger: logger)
         let server = UpdateServer(engine: engine, options: configuration.server, daemonVersion: Self.version, logger: logger)
         let listener: UpdateServer.Listener
-        if let inheritedSocket {
-            listener = try await server.adopt(descriptor: inheritedSocket)
-        } else {
-            listener = try await server.bind(path: configuration.socketPath)
+        do {
+            if let inheritedSocket {
+                listener = try await server.adopt(descriptor: inheritedSocket)
+            } else {
+                listener = try await server.bind(path: configuration.socketPath)
+            }
+        } catch {
+            // The engine will never run: release its connections and its directories now.
+            await engine.close()
+            throw error
         }
         let apps = await engine.installedAppCount
         logger.info("serving \(inheritedSocket == nil ? configuration.socketPath : "an inherited socket") for \(apps) apps, repository \(configuration.engine.repository.isEmpty ? "(none)" : configuration.engine.repository)")
@@ -59,7 +65,7 @@ public struct Daemon: Sendable {
         var services: [any Service] = [
             EngineService(engine: engine),
             EventService(server: server),
-            StatusService(engine: engine, notifier: notifier),
+            StatusService(engine: engine, notifier: notifier, reloadError: { server.reloadError }),
             MemoryReleaseService(engine: engine),
             SocketService(server: server, listener: listener, notifier: notifier),
             ReloadService(flags: flags, engine: engine, server: server, notifier: notifier, logger: logger),
@@ -74,66 +80,5 @@ public struct Daemon: Sendable {
         ))
         try await group.run()
         logger.info("stopped")
-    }
-}
-
-/// Runs the engine's background work until shutdown; cancelling it parks downloads.
-struct EngineService: Service, CustomStringConvertible {
-    let engine: UpdateEngine
-    var description: String { "engine" }
-
-    func run() async throws {
-        await cancelWhenGracefulShutdown { await engine.run() }
-    }
-}
-
-/// Carries engine events to subscribed clients.
-struct EventService: Service, CustomStringConvertible {
-    let server: UpdateServer
-    var description: String { "events" }
-
-    func run() async throws {
-        await cancelWhenGracefulShutdown { await server.forwardEvents() }
-    }
-}
-
-/// Serves the socket; it is the first to stop, saying goodbye to every client.
-struct SocketService: Service, CustomStringConvertible {
-    let server: UpdateServer
-    let listener: UpdateServer.Listener
-    let notifier: any LifecycleNotifier
-    var description: String { "socket" }
-
-    func run() async throws {
-        try await withGracefulShutdownHandler {
-            try await server.serve(listener)
-        } onGracefulShutdown: {
-            notifier.stopping()
-        }
-    }
-}
-
-/// Reloads the configuration and the trusted keys on SIGHUP, without dropping a client.
-struct ReloadService: Service, CustomStringConvertible {
-    let flags: DaemonFlags
-    let engine: UpdateEngine
-    let server: UpdateServer
-    let notifier: any LifecycleNotifier
-    let logger: Logger
-    var description: String { "reload" }
-
-    func run() async throws {
-        for await _ in await UnixSignalsSequence(trapping: .sighup).cancelOnGracefulShutdown() {
-            notifier.reloading()
-            do {
-                let configuration = try DaemonConfiguration.load(flags)
-                try await engine.reconfigure(configuration.engine)
-                server.setAccessPolicy(configuration.accessPolicy)
-                logger.info("reloaded \(flags.configPath): \(configuration.trustedKeyPaths.count) trusted keys")
-            } catch {
-                logger.error("reload failed, keeping the running configuration: \(error)")
-            }
-            notifier.ready()
-        }
     }
 }

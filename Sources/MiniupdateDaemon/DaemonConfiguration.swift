@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import Logging
+import MiniupdateCore
 import MiniupdateEngine
 import MiniupdateProtocol
 import MiniupdateRepository

@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import MiniupdateCore
 import MiniupdateProtocol
 
 /// Who is on the other end of a connection, from `SO_PEERCRED`.
@@ -35,14 +36,15 @@ public struct PeerCredentials: Sendable, Equatable, CustomStringConvertible {
     }
 }
 
-/// Which peers may call which methods.
+/// Which peers may call which methods, by each method's ``MiniupdateProtocol/MethodAccess``:
 ///
 /// - `subscribe`, `unsubscribe` and `status`: anyone who can connect (the socket's mode and
 ///   group already decide that).
-/// - `applyUpdate`, `rollback`, `install`, `checkForUpdate` and `simulate`: root, the
-///   daemon's own user, and members of the admin group.
-/// - `applyUpdate` of one app: also the user the configuration names as that app's owner,
-///   so an app can apply its own update and nothing else.
+/// - `install`, `rollback` and `simulate`: administrators, that is root, the daemon's own
+///   user, and members of the admin group.
+/// - `applyUpdate` and `checkForUpdate` of one app: administrators, and the user the
+///   configuration names as that app's owner, so an app can check and apply its own
+///   updates and nothing else.
 public struct AccessPolicy: Sendable, Equatable {
     /// The daemon's own uid: its timer job and its operator.
     public var daemonUID: uid_t
@@ -56,18 +58,43 @@ public struct AccessPolicy: Sendable, Equatable {
         self.appOwners = appOwners
     }
 
-    static let adminMethods: Set<String> = [Method.applyUpdate, Method.rollback, Method.install, Method.checkForUpdate, Method.simulate]
+    /// Whether `peer` may make `request`.
+    public func permits(_ request: ClientRequest, peer: PeerCredentials) -> Bool {
+        switch request.access {
+        case .everyone:
+            return true
+        case .administrators:
+            return isAdministrator(peer)
+        case .administratorsAndAppOwner:
+            if let app = request.app, appOwners[app] == peer.uid { return true }
+            return isAdministrator(peer)
+        }
+    }
 
-    public func permits(_ method: String, app: String?, peer: PeerCredentials) -> Bool {
-        guard Self.adminMethods.contains(method) else { return true }
+    private func isAdministrator(_ peer: PeerCredentials) -> Bool {
         if peer.uid == 0 || peer.uid == daemonUID { return true }
         // The user database is read only here, for an admin call by a non-admin-looking
         // peer: never on connect, which must stay cheap for thousands of clients.
-        if let adminGroup, peer.gid == adminGroup || PeerCredentials.groups(ofUser: peer.uid, primary: peer.gid).contains(adminGroup) {
-            return true
+        guard let adminGroup else { return false }
+        return peer.gid == adminGroup || PeerCredentials.groups(ofUser: peer.uid, primary: peer.gid).contains(adminGroup)
+    }
+
+    /// Who may call a method of `access`, in words for a refusal.
+    func describe(_ access: MethodAccess) -> String {
+        let administrators = "root, uid \(daemonUID) (the daemon's user)\(adminGroup.map { " or the group \(Self.groupName($0))" } ?? "")"
+        switch access {
+        case .everyone: return "nothing"
+        case .administrators: return administrators
+        case .administratorsAndAppOwner: return administrators + ", or the app's owner (app-owner.<app id> in miniupdate.conf)"
         }
-        if method == Method.applyUpdate, let app, appOwners[app] == peer.uid { return true }
-        return false
+    }
+
+    static func groupName(_ gid: gid_t) -> String {
+        var entry = group()
+        var result: UnsafeMutablePointer<group>?
+        var buffer = [CChar](repeating: 0, count: 16 * 1024)
+        guard getgrgid_r(gid, &entry, &buffer, buffer.count, &result) == 0, result != nil, let name = entry.gr_name else { return "\(gid)" }
+        return "\(String(cString: name)) (gid \(gid))"
     }
 }
 
@@ -83,6 +110,23 @@ final class AccessPolicyBox: Sendable {
     var current: AccessPolicy? { policy.withLock { $0 } }
 
     func replace(with new: AccessPolicy?) { policy.withLock { $0 = new } }
+}
+
+/// What the daemon, beyond the engine, reports in `status`: the outcome of the last
+/// reload. Its ``generation`` changes with it, so a cached status goes stale.
+final class DaemonStateBox: Sendable {
+    private let state = Mutex<(reloadError: UpdateError?, generation: UInt64)>((nil, 0))
+
+    var reloadError: UpdateError? { state.withLock { $0.reloadError } }
+    var generation: UInt64 { state.withLock { $0.generation } }
+
+    func setReloadError(_ error: UpdateError?) {
+        state.withLock { state in
+            guard state.reloadError != error else { return }
+            state.reloadError = error
+            state.generation += 1
+        }
+    }
 }
 
 /// The layout of Linux's `struct ucred`, which Swift's Glibc module hides behind _GNU_SOURCE.

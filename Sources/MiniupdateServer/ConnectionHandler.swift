@@ -11,6 +11,8 @@ import NIOCore
 /// - `status` is answered from the ``StatusCache`` while it is current.
 /// - A slow request (`checkForUpdate`, `install`) starts at once and runs beside later
 ///   ones; at most ``ServerOptions/maximumRequestsInFlight`` per connection, more get `busy`.
+/// - A batch is one piece of work: its members run one after another and one line
+///   answers them all. A batch with a slow member is slow.
 /// - Any other request waits for the one before it. While
 ///   ``ServerOptions/maximumRequestsInFlight`` requests wait, the handler reads no more
 ///   from the socket: a client that floods requests is slowed, not buffered.
@@ -21,7 +23,12 @@ final class ConnectionHandler: ChannelDuplexHandler {
 
     /// A request handed to the server's request tasks.
     struct Work: Sendable {
-        var request: RequestDispatcher.Request
+        enum Job: Sendable {
+            case request(IncomingRequest)
+            case batch([IncomingMessage])
+        }
+
+        var job: Job
         var connection: ClientConnection
         /// Whether later requests of the connection wait for it.
         var ordered: Bool
@@ -29,7 +36,8 @@ final class ConnectionHandler: ChannelDuplexHandler {
 
     /// A parsed line waiting its turn.
     private enum Item {
-        case request(RequestDispatcher.Request)
+        case request(IncomingRequest)
+        case batch([IncomingMessage])
         case error(RPCErrorResponse)
         /// The last answer: the connection closes once it is written.
         case finalError(RPCErrorResponse)
@@ -71,10 +79,11 @@ final class ConnectionHandler: ChannelDuplexHandler {
         guard !ended else { return }
         let line = Array(unwrapInboundIn(data).readableBytesView)
         guard !line.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0d }) else { return }
-        switch dispatcher.parse(line) {
-        case nil: return
-        case .failure(let response)?: waiting.append(.error(response))
-        case .success(let request)?: waiting.append(.request(request))
+        switch IncomingLine.parse(line, maximumBatchLength: dispatcher.options.maximumBatchLength) {
+        case .single(.ignored): return
+        case .single(.invalid(let response)): waiting.append(.error(response))
+        case .single(.request(let request)): waiting.append(.request(request))
+        case .batch(let messages): waiting.append(.batch(messages))
         }
         proceed()
     }
@@ -131,6 +140,9 @@ final class ConnectionHandler: ChannelDuplexHandler {
                 return
             case .request(let request):
                 handle(request)
+            case .batch(let messages):
+                let mayTakeLong = messages.contains { if case .request(let request) = $0 { request.mayTakeLong } else { false } }
+                start(.batch(messages), mayTakeLong: mayTakeLong, id: nil)
             }
         }
         if readHeld, waiting.count < maximumRequestsInFlight, let context {
@@ -139,25 +151,41 @@ final class ConnectionHandler: ChannelDuplexHandler {
         }
     }
 
-    private func handle(_ request: RequestDispatcher.Request) {
-        if request.method == Method.status, let id = request.id,
-           let response = dispatcher.statusCache.response(to: id, generation: dispatcher.engine.statusGeneration, clients: dispatcher.hub.connectionCount) {
+    private func handle(_ request: IncomingRequest) {
+        if case .success(.status) = request.request, let id = request.id,
+           let response = dispatcher.statusCache.response(to: id, key: dispatcher.statusKey) {
             connection.sendOnLoop(response)
             return
         }
-        guard request.isSlow else {
+        start(.request(request), mayTakeLong: request.mayTakeLong, id: request.id)
+    }
+
+    /// Hands `job` to the request tasks: in order, or beside later requests when it may
+    /// take long and fewer than ``maximumRequestsInFlight`` such jobs run.
+    private func start(_ job: Work.Job, mayTakeLong: Bool, id: RPCID?) {
+        guard mayTakeLong else {
             busy = true
-            submit(Work(request: request, connection: connection, ordered: true))
+            submit(Work(job: job, connection: connection, ordered: true))
             return
         }
         guard slowInFlight < maximumRequestsInFlight else {
-            if let id = request.id {
-                let error = RPCError(reason: "busy", message: "more than \(maximumRequestsInFlight) requests in flight on this connection")
+            let error = RPCError(.busy, "more than \(maximumRequestsInFlight) slow requests (checkForUpdate, install) in flight on this connection")
+            switch job {
+            case .request where id != nil:
                 connection.sendOnLoop(ByteBuffer(bytes: encodeLine(RPCErrorResponse(id: id, error: error))))
+            case .batch(let messages):
+                // Each member with an id is answered `busy`, as if it had run.
+                let answers = messages.compactMap { message -> ByteBuffer? in
+                    guard case .request(let request) = message, let id = request.id else { return nil }
+                    return ByteBuffer(bytes: encodeLine(RPCErrorResponse(id: id, error: error)))
+                }
+                if !answers.isEmpty { connection.sendOnLoop(encodeBatchLine(answers)) }
+            case .request:
+                break
             }
             return
         }
         slowInFlight += 1
-        submit(Work(request: request, connection: connection, ordered: false))
+        submit(Work(job: job, connection: connection, ordered: false))
     }
 }

@@ -12,12 +12,17 @@ public struct ServerOptions: Sendable {
     /// flight, more get `busy`; and how many of its other requests may wait their turn
     /// before the daemon stops reading from it until they are answered.
     public var maximumRequestsInFlight: Int
+    /// The most messages one JSON-RPC batch may hold; a longer batch is refused as an
+    /// invalid request. Its members run one after another.
+    public var maximumBatchLength: Int
     /// How many apps one connection may subscribe to; a subscribe beyond that gets
     /// `too-many-subscriptions`, so that no client can grow the daemon without bound.
     public var maximumSubscriptionsPerConnection: Int
-    /// A subscribe re-checks the app when its last successful check is older than this.
+    /// An app's cold start (its first subscribe while no other connection subscribes to
+    /// it) re-checks it when its last successful check is older than this. The default,
+    /// zero, checks at every cold start, as the seed's platform does.
     public var checkInterval: Duration
-    /// A subscribe starts no check of an app whose last check started less than this ago,
+    /// A cold start starts no check of an app whose last check started less than this ago,
     /// whatever its outcome: with the repository down, a thousand clients subscribing
     /// bring one failed check, not a thousand (each announced to every listener).
     public var checkRetryInterval: Duration
@@ -39,7 +44,8 @@ public struct ServerOptions: Sendable {
         maximumPendingBytes: Int = 8 << 20,
         maximumRequestsInFlight: Int = 16,
         maximumSubscriptionsPerConnection: Int = 1024,
-        checkInterval: Duration = .seconds(600),
+        maximumBatchLength: Int = 64,
+        checkInterval: Duration = .zero,
         checkRetryInterval: Duration = .seconds(60),
         maximumConnections: Int = 16_384,
         initialReadBufferSize: Int = 512,
@@ -49,6 +55,7 @@ public struct ServerOptions: Sendable {
         self.maximumPendingBytes = maximumPendingBytes
         self.maximumRequestsInFlight = maximumRequestsInFlight
         self.maximumSubscriptionsPerConnection = maximumSubscriptionsPerConnection
+        self.maximumBatchLength = maximumBatchLength
         self.checkInterval = checkInterval
         self.checkRetryInterval = checkRetryInterval
         self.maximumConnections = maximumConnections

@@ -1,3 +1,4 @@
+import MiniupdateCore
 import MiniupdateEngine
 import MiniupdateProtocol
 import MiniupdateRepository
@@ -20,8 +21,6 @@ final class SubscriptionHub: Sendable {
         /// The last check's outcome since the daemon started.
         var checked: Checked?
         var outcome: Outcome?
-        /// A simulated update waiting for `applyUpdate`.
-        var simulatedReady: String?
         /// Bumped by every event of the app: a subscribe that read the engine's status
         /// before an event can tell that its answer is stale.
         var sequence: UInt64 = 0
@@ -44,6 +43,14 @@ final class SubscriptionHub: Sendable {
     }
 
     private let state = Mutex(State())
+
+    /// Which engine batches have been handed to the connections' loops.
+    let publishedEvents: PublishedSequence
+
+    /// `start`: the engine's event sequence when the server subscribed to its events.
+    init(publishedFrom start: UInt64 = 0) {
+        publishedEvents = PublishedSequence(start)
+    }
 
     var connectionCount: Int { state.withLock { $0.connections.count } }
 
@@ -83,25 +90,36 @@ final class SubscriptionHub: Sendable {
         state.withLock { $0.replay[app]?.sequence ?? 0 }
     }
 
+    /// What ``subscribe(_:to:ifSequence:response:)`` did.
+    enum SubscribeOutcome: Equatable {
+        /// An event of the app came since the expected sequence number: nothing was done,
+        /// because the response was computed from a stale status.
+        case stale
+        /// Subscribed (or the connection was gone already). `coldStart` when no other
+        /// connection subscribed to the app: the app's cold start.
+        case subscribed(coldStart: Bool)
+    }
+
     /// Adds `connection` to `app`'s listeners, sends `response`, then the replay. When
     /// `expected` is given and an event of the app came since that sequence number, it
-    /// does nothing and returns false: the response was computed from a stale status. A
-    /// connection that is already gone is not added.
+    /// does nothing: see ``SubscribeOutcome/stale``. A connection that is already gone is
+    /// not added.
     @discardableResult
-    func subscribe(_ connection: ClientConnection, to app: String, ifSequence expected: UInt64? = nil, response: [UInt8]) -> Bool {
+    func subscribe(_ connection: ClientConnection, to app: String, ifSequence expected: UInt64? = nil, response: [UInt8]) -> SubscribeOutcome {
         state.withLock { state in
-            if let expected, (state.replay[app]?.sequence ?? 0) != expected { return false }
+            if let expected, (state.replay[app]?.sequence ?? 0) != expected { return .stale }
             // Its `remove` has run: added now, it would stay a listener for good.
-            guard state.connections[connection.id] != nil else { return true }
+            guard state.connections[connection.id] != nil else { return .subscribed(coldStart: false) }
             connection.subscriptions.withLock { _ = $0.insert(app) }
+            let coldStart = state.subscribers[app]?.isEmpty ?? true
             state.subscribers[app, default: SubscriberGroups()].insert(connection)
             var buffer = ByteBuffer(bytes: response)
             if let replay = state.replay[app] {
-                for line in Self.replayLines(replay, app: app) { buffer.writeBytes(line) }
+                for event in Self.replayEvents(replay, app: app) { buffer.writeBytes(event.line) }
             }
             // Queued under the lock, it keeps its place among the events' fan-outs.
-            connection.send(buffer)
-            return true
+            if buffer.readableBytes > 0 { connection.send(buffer) }
+            return .subscribed(coldStart: coldStart)
         }
     }
 
@@ -110,110 +128,85 @@ final class SubscriptionHub: Sendable {
         state.withLock { $0.subscribers[app]?.remove(connection) }
     }
 
-    private static func replayLines(_ replay: Replay, app: String) -> [[UInt8]] {
-        var lines: [[UInt8]] = []
+    private static func replayEvents(_ replay: Replay, app: String) -> [DaemonEvent] {
+        var events: [DaemonEvent] = []
         if let checked = replay.checked {
-            let event = CheckForUpdateEvent(app: app, hasUpdate: checked.hasUpdate, version: checked.version, replay: true)
-            lines.append(encodeLine(RPCNotification(method: Notification.onCheckForUpdate, params: event)))
+            events.append(.checkForUpdate(CheckForUpdateEvent(app: app, hasUpdate: checked.hasUpdate, version: checked.version, replay: true)))
         }
         switch replay.outcome {
         case .ready(let version)?:
-            lines.append(encodeLine(RPCNotification(method: Notification.onUpdateReady, params: UpdateReadyEvent(app: app, version: version, replay: true))))
+            events.append(.updateReady(UpdateReadyEvent(app: app, version: version, replay: true)))
         case .failed(var event)?:
             event.replay = true
-            lines.append(encodeLine(RPCNotification(method: Notification.onUpdateFailed, params: event)))
+            events.append(.updateFailed(event))
         case nil:
             break
         }
-        return lines
+        return events
     }
 
     /// Turns engine events into notifications, records them for replays, and sends each to
     /// its app's subscribers: one lock and one task per event loop for the whole batch, and
-    /// no encoding for an app nobody listens to.
-    func publish(_ events: [EngineEvent]) {
+    /// no encoding for an app nobody listens to. Then the batch counts as published: a
+    /// response queued after this reaches each client after the batch's events.
+    func publish(_ batch: EngineEventBatch) {
         state.withLock { state in
             var outbox = Outbox()
-            for event in events {
-                let (line, update) = Self.notification(for: event)
-                Self.deliver(line, to: event.app.rawValue, updating: update, state: &state, outbox: &outbox)
+            for event in batch {
+                let (notification, update) = Self.notification(for: event)
+                // A simulated event changes nothing that a later listener is told.
+                Self.deliver(notification, to: event.app.rawValue, updating: event.simulated ? { _ in } : update, state: &state, outbox: &outbox)
             }
             outbox.send()
         }
+        publishedEvents.advance(to: batch.sequence)
     }
 
-    /// An event's notification line (encoded only when asked for) and its effect on the
-    /// app's replay.
-    private static func notification(for event: EngineEvent) -> (line: () -> [UInt8], update: (inout Replay) -> Void) {
+    /// An event's notification (made only when asked for) and its effect on the app's replay.
+    private static func notification(for event: EngineEvent) -> (event: () -> DaemonEvent, update: (inout Replay) -> Void) {
         let app = event.app.rawValue
+        let simulated: Bool? = event.simulated ? true : nil
         switch event.kind {
         case .checked(let hasUpdate, let version):
             let params = CheckForUpdateEvent(app: app, hasUpdate: hasUpdate, version: version?.text)
-            return ({ encodeLine(RPCNotification(method: Notification.onCheckForUpdate, params: params)) }, { replay in
+            return ({ .checkForUpdate(params) }, { replay in
                 replay.checked = Replay.Checked(hasUpdate: hasUpdate, version: params.version)
                 if !hasUpdate, case .failed? = replay.outcome { replay.outcome = nil }
             })
         case .progress(let version, let bytes, let total):
-            let params = DownloadProgressEvent(app: app, version: version.text, bytes: bytes, total: total)
-            return ({ encodeLine(RPCNotification(method: Notification.onDownloadProgress, params: params)) }, { _ in })
+            return ({ .downloadProgress(DownloadProgressEvent(app: app, version: version.text, bytes: bytes, total: total)) }, { _ in })
         case .ready(let version):
-            return ({ encodeLine(RPCNotification(method: Notification.onUpdateReady, params: UpdateReadyEvent(app: app, version: version.text))) }, {
+            return ({ .updateReady(UpdateReadyEvent(app: app, version: version.text)) }, {
                 $0.outcome = .ready(version: version.text)
             })
         case .failed(let version, let error):
             let params = UpdateFailedEvent(app: app, version: version?.text, error: ErrorPayload(error))
-            return ({ encodeLine(RPCNotification(method: Notification.onUpdateFailed, params: params)) }, { replay in
+            return ({ .updateFailed(params) }, { replay in
                 // A staged update stays ready whatever a later attempt does.
                 if case .ready? = replay.outcome { return }
                 replay.outcome = .failed(params)
             })
         case .applied(let version, let previous):
-            let params = UpdateAppliedEvent(app: app, version: version.text, previousVersion: previous?.text)
-            return ({ encodeLine(RPCNotification(method: Notification.onUpdateApplied, params: params)) }, afterSwitch)
+            return ({ .updateApplied(UpdateAppliedEvent(app: app, version: version.text, previousVersion: previous?.text, simulated: simulated)) }, afterSwitch)
         case .rolledBack(let version, let from):
-            let params = UpdateAppliedEvent(app: app, version: version.text, previousVersion: from.text)
-            return ({ encodeLine(RPCNotification(method: Notification.onUpdateApplied, params: params)) }, afterSwitch)
+            return ({ .updateApplied(UpdateAppliedEvent(app: app, version: version.text, previousVersion: from.text)) }, afterSwitch)
         }
     }
 
     private static func afterSwitch(_ replay: inout Replay) {
         // An apply is not a check: the next check's outcome is what late listeners get.
         replay.outcome = nil
-        replay.simulatedReady = nil
         replay.checked = nil
     }
 
-    /// Sends `line` to `app`'s subscribers, after applying `update` to its replay, atomically.
-    func send(_ line: [UInt8], to app: String, updating update: (inout Replay) -> Void = { _ in }) {
-        state.withLock { state in
-            var outbox = Outbox()
-            Self.deliver({ line }, to: app, updating: update, state: &state, outbox: &outbox)
-            outbox.send()
-        }
-    }
-
-    private static func deliver(_ line: () -> [UInt8], to app: String, updating update: (inout Replay) -> Void, state: inout State, outbox: inout Outbox) {
+    private static func deliver(_ event: () -> DaemonEvent, to app: String, updating update: (inout Replay) -> Void, state: inout State, outbox: inout Outbox) {
         func record(_ replay: inout Replay) {
             replay.sequence += 1
             update(&replay)
         }
         record(&state.replay[app, default: Replay()])
         guard let subscribers = state.subscribers[app], !subscribers.isEmpty else { return }
-        outbox.add(line(), to: subscribers)
-    }
-
-    /// Marks a simulated update ready (or clears it), without touching the replay the
-    /// real events build.
-    func setSimulatedReady(_ app: String, version: String?) {
-        state.withLock { $0.replay[app, default: Replay()].simulatedReady = version }
-    }
-
-    /// Takes the simulated update of `app`, if one is waiting.
-    func takeSimulatedReady(_ app: String) -> String? {
-        state.withLock { state in
-            defer { state.replay[app]?.simulatedReady = nil }
-            return state.replay[app]?.simulatedReady
-        }
+        outbox.add(event().line, to: subscribers)
     }
 
     /// Sends `line` to every connection, subscribed or not, then closes them.
@@ -221,12 +214,6 @@ final class SubscriptionHub: Sendable {
         let connections = state.withLock { Array($0.connections.values) }
         let buffer = ByteBuffer(bytes: line)
         for connection in connections { connection.sendAndClose(buffer) }
-    }
-}
-
-extension ErrorPayload {
-    init(_ error: UpdateError) {
-        self.init(code: RPCErrorCode.number(forReason: error.code.rawValue), reason: error.code.rawValue, message: error.message)
     }
 }
 

@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import Logging
+import MiniupdateCore
 import MiniupdateEngine
 import MiniupdateProtocol
 import MiniupdateRepository
@@ -27,7 +28,7 @@ public final class UpdateServer: Sendable {
     let engine: UpdateEngine
     let options: ServerOptions
     let logger: Logger
-    let hub = SubscriptionHub()
+    let hub: SubscriptionHub
     let dispatcher: RequestDispatcher
     /// Subscribed at once, so no event between start-up and ``forwardEvents()`` is lost.
     private let engineEvents: EngineEvents
@@ -42,11 +43,13 @@ public final class UpdateServer: Sendable {
         self.engine = engine
         self.options = options
         self.logger = logger
+        let events = engine.events()
+        self.engineEvents = events
+        self.hub = SubscriptionHub(publishedFrom: events.startSequence)
         self.dispatcher = RequestDispatcher(
             engine: engine, hub: hub, statusCache: StatusCache(), options: options, daemonVersion: daemonVersion,
-            logger: logger, accessPolicy: AccessPolicyBox(options.accessPolicy)
+            logger: logger, accessPolicy: AccessPolicyBox(options.accessPolicy), daemonState: DaemonStateBox()
         )
-        self.engineEvents = engine.events()
         (requests, requestSink) = AsyncStream.makeStream()
     }
 
@@ -129,7 +132,7 @@ public final class UpdateServer: Sendable {
                     // connection, then let the requests drain. Connections have no task
                     // of their own that cancellation would end.
                     defer {
-                        self.hub.closeAll(sending: encodeLine(RPCNotification(method: Notification.onDaemonStopping, params: Empty())))
+                        self.hub.closeAll(sending: DaemonEvent.daemonStopping(DaemonStoppingEvent()).line)
                         self.requestSink.finish()
                     }
                     for try await accepted in inbound where !accepted.admitted {
@@ -148,6 +151,8 @@ public final class UpdateServer: Sendable {
         for await batch in engineEvents.batches {
             hub.publish(batch)
         }
+        // No more events: no response waits for any.
+        hub.publishedEvents.finish()
     }
 
     /// Runs each request the handlers hand over in a task of its own, until the server
@@ -157,9 +162,11 @@ public final class UpdateServer: Sendable {
         await withDiscardingTaskGroup { group in
             for await work in requests {
                 group.addTask {
-                    if let response = await self.dispatcher.handle(work.request, from: work.connection) {
-                        work.connection.send(response)
+                    let response = switch work.job {
+                    case .request(let request): await self.dispatcher.handle(request, from: work.connection)
+                    case .batch(let messages): await self.dispatcher.handle(batch: messages, from: work.connection)
                     }
+                    if let response { work.connection.send(response) }
                     work.connection.finished(work)
                 }
             }
@@ -170,6 +177,14 @@ public final class UpdateServer: Sendable {
     public func setAccessPolicy(_ policy: AccessPolicy?) {
         dispatcher.accessPolicy.replace(with: policy)
     }
+
+    /// Records the outcome of a reload for `status`: the error that rejected it, or nil.
+    public func setReloadError(_ error: UpdateError?) {
+        dispatcher.daemonState.setReloadError(error)
+    }
+
+    /// Why the last reload was rejected; nil when it was accepted, or none was asked for.
+    public var reloadError: UpdateError? { dispatcher.daemonState.reloadError }
 
     /// The number of connected clients.
     public var clientCount: Int { hub.connectionCount }

@@ -2,7 +2,6 @@
 import Glibc
 #endif
 import CSystemd
-import MiniupdateDaemon
 
 /// Tells systemd about the daemon's life cycle through `sd_notify(3)`: `READY=1`,
 /// `STATUS=`, `RELOADING=1` with `MONOTONIC_USEC=`, `STOPPING=1` and `WATCHDOG=1`.
@@ -10,7 +9,11 @@ import MiniupdateDaemon
 /// systemd 252 has no `Type=notify-reload`; the unit uses `Type=notify` with
 /// `ExecReload=/bin/kill -HUP $MAINPID`, and a reload is reported as `RELOADING=1` then
 /// `READY=1`.
-public struct SystemdNotifier: LifecycleNotifier {
+///
+/// Its methods are those of the daemon's `LifecycleNotifier`; the conformance is declared
+/// where both are known (the `miniupdated` executable), so this target depends only on
+/// libsystemd and logging.
+public struct SystemdNotifier: Sendable {
     /// Whether the daemon runs under systemd's notify protocol (`$NOTIFY_SOCKET` is set).
     public static var isAvailable: Bool { getenv("NOTIFY_SOCKET") != nil }
 
@@ -42,28 +45,5 @@ public struct SystemdNotifier: LifecycleNotifier {
 
     private func send(_ state: String) {
         _ = sd_notify(0, state)
-    }
-}
-
-/// Socket activation: the listening socket systemd passes (`LISTEN_FDS`), if any.
-public enum SocketActivation {
-    /// The one inherited listening Unix stream socket, or nil when not socket-activated.
-    /// Throws when systemd passed something else, which is a unit misconfiguration.
-    public static func inheritedSocket() throws -> CInt? {
-        let count = sd_listen_fds(1)
-        guard count != 0 else { return nil }
-        guard count == 1 else {
-            throw SocketActivationError(message: count < 0 ? "sd_listen_fds failed: \(String(cString: strerror(-count)))" : "expected one socket from systemd, got \(count)")
-        }
-        let descriptor = SD_LISTEN_FDS_START
-        guard sd_is_socket_unix(descriptor, Int32(SOCK_STREAM.rawValue), 1, nil, 0) > 0 else {
-            throw SocketActivationError(message: "the socket from systemd is not a listening Unix stream socket")
-        }
-        return descriptor
-    }
-
-    public struct SocketActivationError: Error, CustomStringConvertible {
-        public var message: String
-        public var description: String { message }
     }
 }

@@ -50,8 +50,8 @@ struct BenchDaemon: Sendable {
         return BenchDaemon(process: process, socket: socketPath, stateDirectory: "\(directory)/state", startUp: ready - start)
     }
 
-    func call<Params: Encodable & Sendable, Result: Codable & Sendable>(_ method: String, _ params: Params) async throws -> Result {
-        try await DaemonClient.withConnection(socketPath: socket) { try await $0.call(method, params) }
+    func call<Request: RPCMethod>(_ request: Request) async throws -> Request.Result {
+        try await DaemonClient.withConnection(socketPath: socket) { try await $0.call(request) }
     }
 
     /// SIGTERM, and waits for the exit.

@@ -64,7 +64,7 @@ enum Scenarios {
         for run in 0...(bench.quick ? 3 : 7) {
             let daemon = try await BenchDaemon.start(bench, name: "many", repository: repository)
             if run > 0 { startUps.append(microseconds(daemon.startUp)) }
-            let _: CheckForUpdateResult = try await daemon.call(Method.checkForUpdate, CheckParams())
+            _ = try await daemon.call(Method.CheckForUpdate())
             await daemon.stop()
         }
         var rows = [Row.time("start-up, 10,000 apps (exec → READY=1)", median(startUps), target: 150_000)]
@@ -111,11 +111,11 @@ enum Scenarios {
         // The same through the socket: the response lists all 10,000 apps.
         let daemon = try await BenchDaemon.start(bench, name: "many", repository: repository)
         defer { daemon.process.terminate() }
-        let _: CheckForUpdateResult = try await daemon.call(Method.checkForUpdate, CheckParams())
+        _ = try await daemon.call(Method.CheckForUpdate())
         var overSocket: [Double] = []
         for _ in 0..<(bench.quick ? 3 : 7) {
             try repository.sign()
-            overSocket.append(try await time { let _: CheckForUpdateResult = try await daemon.call(Method.checkForUpdate, CheckParams()) })
+            overSocket.append(try await time { _ = try await daemon.call(Method.CheckForUpdate()) })
         }
         rows.append(.time("check over the socket, 10,000 results decoded", median(overSocket), target: nil, targetText: ""))
 
@@ -249,7 +249,7 @@ enum Scenarios {
         try preinstall(sizes.map(app), stateDirectory: bench.path("daemon-dl/state"))
         let daemon = try await BenchDaemon.start(bench, name: "dl", repository: repository)
         defer { daemon.process.terminate() }
-        let _: CheckForUpdateResult = try await daemon.call(Method.checkForUpdate, CheckParams())
+        _ = try await daemon.call(Method.CheckForUpdate())
         var rows: [Row] = []
         for size in sizes {
             let id = app(size)
@@ -272,19 +272,21 @@ enum Scenarios {
             sync()
             let residentBefore = ProcessFacts.memory(daemon.pid).resident
             let downloaded = try await DaemonClient.withConnection(socketPath: daemon.socket) { client -> Double in
-                let _: SubscribeResult = try await client.call(Method.subscribe, AppParams(app: id))
+                _ = try await client.call(Method.Subscribe(app: id))
                 let start = ContinuousClock.now
-                let check: CheckForUpdateResult = try await client.call(Method.checkForUpdate, CheckParams(app: id))
+                let check = try await client.call(Method.CheckForUpdate(app: id))
                 guard check.hasUpdate == true else { throw BenchError("\(id): no update found") }
                 var done: Double?
-                for await notification in client.notifications {
-                    if notification.method == Notification.onDownloadProgress, done == nil,
-                       let progress = try? notification.decode(DownloadProgressEvent.self), progress.bytes == progress.total {
+                events: for await notification in client.notifications {
+                    switch notification.event {
+                    case .downloadProgress(let progress) where done == nil && progress.bytes == progress.total:
                         done = microseconds(ContinuousClock.now - start)
-                    } else if notification.method == Notification.onUpdateReady {
-                        break
-                    } else if notification.method == Notification.onUpdateFailed {
+                    case .updateReady:
+                        break events
+                    case .updateFailed:
                         throw BenchError("\(id): update failed: \(String(decoding: notification.line, as: UTF8.self))")
+                    default:
+                        continue
                     }
                 }
                 guard let done else { throw BenchError("\(id): no final progress event") }
@@ -299,7 +301,7 @@ enum Scenarios {
                 rows.append(Row(scenario: "peak RSS growth, \(label) download", ours: String(format: "%.1f MiB", growth), baseline: "—", ratio: "—",
                                 target: "< 32 MiB", met: growth < 32))
             }
-            let applied = try await time { let _: ApplyResultPayload = try await daemon.call(Method.applyUpdate, AppParams(app: id)) }
+            let applied = try await time { _ = try await daemon.call(Method.ApplyUpdate(app: id)) }
             if size != 64 << 20 { rows.append(.time("apply, \(label) app", applied, target: 5_000)) }
         }
         return rows

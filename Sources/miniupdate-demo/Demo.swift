@@ -1,5 +1,6 @@
 import Logging
 import MiniupdateClient
+import MiniupdateCore
 import MiniupdateDaemon
 import MiniupdateProtocol
 import MiniupdateRepository
@@ -68,7 +69,7 @@ struct Demo {
             step("3. An admin installs both apps (miniupdatectl install …)")
             try await DaemonClient.withConnection(socketPath: socket) { client in
                 for app in [weather, news] {
-                    let result: ApplyResultPayload = try await client.call(Method.install, AppParams(app: app.rawValue))
+                    let result = try await client.call(Method.Install(app: app.rawValue))
                     say("   \(result.app) \(result.version) installed")
                 }
             }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import FoundationEssentials
+import MiniupdateCore
 import MiniupdateRepository
 
 #if canImport(Glibc)

@@ -11,7 +11,7 @@ struct Status: AsyncParsableCommand {
     var json = false
 
     func run() async throws {
-        let status: StatusResult = try await connection.run { try await $0.call(Method.status, Empty()) }
+        let status = try await connection.run { try await $0.call(Method.Status()) }
         if json {
             printJSON(status)
             return
@@ -45,13 +45,11 @@ struct Check: AsyncParsableCommand {
         let apps = self.apps
         let results: [CheckResultPayload] = try await connection.run { client in
             if apps.isEmpty {
-                let result: CheckForUpdateResult = try await client.call(Method.checkForUpdate, Empty())
-                return result.results ?? []
+                return try await client.call(Method.CheckForUpdate()).outcomes
             }
             var results: [CheckResultPayload] = []
             for app in apps {
-                let result: CheckForUpdateResult = try await client.call(Method.checkForUpdate, CheckParams(app: app))
-                results.append(CheckResultPayload(app: app, hasUpdate: result.hasUpdate ?? false, version: result.version))
+                results += try await client.call(Method.CheckForUpdate(app: app)).outcomes
             }
             return results
         }
@@ -71,18 +69,18 @@ struct Install: AsyncParsableCommand {
     func run() async throws {
         let app = self.app
         let result: ApplyResultPayload = try await connection.run { client in
-            let _: SubscribeResult = try await client.call(Method.subscribe, AppParams(app: app))
+            _ = try await client.call(Method.Subscribe(app: app))
             return try await withThrowingTaskGroup(of: ApplyResultPayload?.self) { group in
                 if standardOutputIsTerminal {
                     group.addTask {
-                        for await notification in client.notifications where notification.method == Notification.onDownloadProgress {
-                            guard let progress = try? notification.decode(DownloadProgressEvent.self), progress.app == app, progress.total > 0 else { continue }
+                        for await notification in client.notifications {
+                            guard case .downloadProgress(let progress)? = notification.event, progress.app == app, progress.total > 0 else { continue }
                             ProgressBar.draw(label: "\(app) \(progress.version)", done: progress.bytes, total: progress.total)
                         }
                         return nil
                     }
                 }
-                group.addTask { try await client.call(Method.install, AppParams(app: app)) }
+                group.addTask { try await client.call(Method.Install(app: app)) }
                 defer { group.cancelAll() }
                 while let next = try await group.next() {
                     if let result = next { return result }
@@ -120,7 +118,7 @@ struct Apply: AsyncParsableCommand {
 
     func run() async throws {
         let app = self.app
-        let result: ApplyResultPayload = try await connection.run { try await $0.call(Method.applyUpdate, AppParams(app: app)) }
+        let result = try await connection.run { try await $0.call(Method.ApplyUpdate(app: app)) }
         print("\(result.app): now \(result.version)\(result.previousVersion.map { " (was \($0))" } ?? "")\(result.simulated == true ? " [simulated]" : "")")
     }
 }
@@ -134,7 +132,7 @@ struct Rollback: AsyncParsableCommand {
 
     func run() async throws {
         let app = self.app
-        let result: ApplyResultPayload = try await connection.run { try await $0.call(Method.rollback, AppParams(app: app)) }
+        let result = try await connection.run { try await $0.call(Method.Rollback(app: app)) }
         print("\(result.app): rolled back to \(result.version)\(result.previousVersion.map { " from \($0)" } ?? "")")
     }
 }
@@ -154,11 +152,10 @@ struct Watch: AsyncParsableCommand {
         try await connection.run { client in
             var apps = requested
             if apps.isEmpty {
-                let status: StatusResult = try await client.call(Method.status, Empty())
-                apps = status.apps.map(\.app)
+                apps = try await client.call(Method.Status()).apps.map(\.app)
             }
             for app in apps {
-                let _: SubscribeResult = try await client.call(Method.subscribe, AppParams(app: app))
+                _ = try await client.call(Method.Subscribe(app: app))
             }
             for await notification in client.notifications {
                 if json {
@@ -193,8 +190,8 @@ struct Simulate: AsyncParsableCommand {
     var outcome: Outcome
 
     func run() async throws {
-        let params = SimulateParams(app: app, outcome: outcome == .ready ? .ready : outcome == .failed ? .failed : .noUpdate)
-        let _: Empty = try await connection.run { try await $0.call(Method.simulate, params) }
+        let params = Method.Simulate(app: app, outcome: outcome == .ready ? .ready : outcome == .failed ? .failed : .noUpdate)
+        _ = try await connection.run { try await $0.call(params) }
         print("\(app): simulated \(params.outcome.rawValue)")
     }
 }
@@ -203,27 +200,21 @@ struct Simulate: AsyncParsableCommand {
 enum EventLine {
     static func describe(_ notification: DaemonNotification) -> String {
         let time = formatTime(Int64(Glibc.time(nil)))
-        switch notification.method {
-        case Notification.onCheckForUpdate:
-            guard let event = try? notification.decode(CheckForUpdateEvent.self) else { break }
+        switch notification.event {
+        case .checkForUpdate(let event)?:
             return "\(time) \(event.app): \(event.hasUpdate ? "update available \(event.version ?? "")" : "no update")"
-        case Notification.onDownloadProgress:
-            guard let event = try? notification.decode(DownloadProgressEvent.self) else { break }
+        case .downloadProgress(let event)?:
             return "\(time) \(event.app): downloading \(event.version) \(event.total > 0 ? event.bytes * 100 / event.total : 0)% (\(event.bytes)/\(event.total))"
-        case Notification.onUpdateReady:
-            guard let event = try? notification.decode(UpdateReadyEvent.self) else { break }
+        case .updateReady(let event)?:
             return "\(time) \(event.app): update ready \(event.version)"
-        case Notification.onUpdateFailed:
-            guard let event = try? notification.decode(UpdateFailedEvent.self) else { break }
+        case .updateFailed(let event)?:
             return "\(time) \(event.app): update failed\(event.version.map { " \($0)" } ?? ""): \(event.error.message) [\(event.error.reason)]"
-        case Notification.onUpdateApplied:
-            guard let event = try? notification.decode(UpdateAppliedEvent.self) else { break }
+        case .updateApplied(let event)?:
             return "\(time) \(event.app): now \(event.version)\(event.previousVersion.map { " (was \($0))" } ?? "")"
-        case Notification.onDaemonStopping:
+        case .daemonStopping?:
             return "\(time) miniupdated is stopping"
-        default:
-            break
+        case nil:
+            return "\(time) \(notification.method)"
         }
-        return "\(time) \(notification.method)"
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import MiniupdateCore
 import MiniupdateEngine
 import MiniupdateRepository
 import MiniupdateTestSupport

@@ -43,7 +43,8 @@ import Testing
         #expect(snapshotStatus.apps.first { $0.app == appID(Self.apps[0]) }?.stagedVersion == version("1.1.0"))
         #expect(snapshotStatus.indexExpires != nil)
 
-        // That engine never ran, so left no snapshot: the next start reads the disk.
+        // Closed without running, it writes no snapshot: the next start reads the disk.
+        await fromSnapshot.close()
         let diskLogs = LogCapture()
         let fromDisk = try await harness.makeEngine(logger: diskLogs.logger)
         #expect(diskLogs.contains("0 from the start-up snapshot, 2 read from disk"), "\(diskLogs.all)")
@@ -54,9 +55,15 @@ import Testing
         for index in diskStatus.apps.indices { diskStatus.apps[index].lastCheck = nil }
         for index in withoutTimes.apps.indices { withoutTimes.apps[index].lastCheck = nil }
         #expect(withoutTimes == diskStatus, "\(withoutTimes)\n\(diskStatus)")
+        // Its clean stop writes a snapshot again.
+        try await EngineHarness.run(fromDisk) { _, _ in }
+        #expect(FileManager.default.fileExists(atPath: snapshotPath(harness)))
 
         // The index a snapshot start leaves undecoded is decoded by the first check.
-        try await EngineHarness.run(fromSnapshot) { engine, _ in
+        let againLogs = LogCapture()
+        let again = try await harness.makeEngine(logger: againLogs.logger)
+        #expect(againLogs.contains("2 from the start-up snapshot, 0 read from disk"), "\(againLogs.all)")
+        try await EngineHarness.run(again) { engine, _ in
             let result = try await engine.check(appID(Self.apps[0]))
             #expect(result.hasUpdate && result.version == version("1.1.0"))
         }

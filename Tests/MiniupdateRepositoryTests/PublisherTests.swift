@@ -1,4 +1,5 @@
 import Foundation
+import MiniupdateCore
 import MiniupdateRepository
 import MiniupdateTestSupport
 import Testing

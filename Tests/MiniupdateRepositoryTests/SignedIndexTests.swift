@@ -1,4 +1,5 @@
 import Foundation
+import MiniupdateCore
 import MiniupdateRepository
 import Testing
 
@@ -147,10 +148,10 @@ import Testing
         var body = "{" + (0..<10_000).map { #""app\#($0)":{"v":"\u0041\n"}"# }.joined(separator: ",")
         try StrictJSON.validate(Array((body + "}").utf8))
         body += #","app\u0030":{}}"#
-        let error = #expect(throws: UpdateError.self) { try StrictJSON.validate(Array(body.utf8)) }
-        #expect(error?.message.contains(#"duplicate key "app0""#) == true)
+        let error = #expect(throws: StrictJSON.Violation.self) { try StrictJSON.validate(Array(body.utf8)) }
+        #expect(error?.reason == #"duplicate key "app0""#)
         let badValueEscape = #"{"a":"\u12x4"}"#
-        #expect(throws: UpdateError.self) { try StrictJSON.validate(Array(badValueEscape.utf8)) }
+        #expect(throws: StrictJSON.Violation.self) { try StrictJSON.validate(Array(badValueEscape.utf8)) }
     }
 
     @Test(arguments: [

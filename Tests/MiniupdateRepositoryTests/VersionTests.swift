@@ -1,3 +1,4 @@
+import MiniupdateCore
 import MiniupdateRepository
 import Testing
 

@@ -1,4 +1,5 @@
 import Foundation
+import MiniupdateCore
 @testable import MiniupdateDaemon
 import MiniupdateRepository
 import MiniupdateTestSupport
@@ -15,7 +16,8 @@ import Testing
         #expect(configuration.engine.cacheDirectory == "/var/cache/miniupdate")
         #expect(configuration.socketPath == "/run/miniupdate/miniupdate.sock")
         #expect(configuration.engine.repository == "")
-        #expect(configuration.server.checkInterval == .seconds(600))
+        // Every cold start checks, as the seed's platform does.
+        #expect(configuration.server.checkInterval == .zero)
         #expect(configuration.logLevel == .info)
     }
 

@@ -41,13 +41,13 @@ import Testing
             switch operation {
             case "update":
                 try lab.publish(Self.alpha)
-                try await lab.send(Method.checkForUpdate, app: Self.alpha)
+                try await lab.send(Method.CheckForUpdate.name, app: Self.alpha)
             case "install":
-                try await lab.send(Method.install, app: Self.beta)
+                try await lab.send(Method.Install.name, app: Self.beta)
             case "apply":
-                try await lab.send(Method.applyUpdate, app: Self.alpha)
+                try await lab.send(Method.ApplyUpdate.name, app: Self.alpha)
             default:
-                try await lab.send(Method.rollback, app: Self.alpha)
+                try await lab.send(Method.Rollback.name, app: Self.alpha)
             }
             try await Task.sleep(for: delay)
             daemon.signal(SIGKILL)
@@ -81,7 +81,7 @@ import Testing
         for _ in 0..<2 {
             try lab.publish(Self.alpha)
             try await lab.checkAndWaitUntilReady(Self.alpha)
-            _ = try await lab.call(Method.applyUpdate, app: Self.alpha) as ApplyResultPayload
+            _ = try await lab.call(Method.ApplyUpdate(app: Self.alpha))
         }
         try lab.publish(Self.alpha)
         let staging = ["download-halfway", "download-staged", "stage-unpacked", "stage-renamed", "file-written"].contains(point)
@@ -92,9 +92,9 @@ import Testing
         daemon = try lab.launch(environment: [CrashPoint.environmentVariable: point])
         if await daemon.waitUntilReady(socketPath: lab.harness.socketPath) {
             if staging {
-                try? await lab.send(Method.checkForUpdate, app: Self.alpha)
+                try? await lab.send(Method.CheckForUpdate.name, app: Self.alpha)
             } else {
-                try? await lab.send(Method.applyUpdate, app: Self.alpha)
+                try? await lab.send(Method.ApplyUpdate.name, app: Self.alpha)
             }
         }
         _ = try await daemon.waitForExit()
@@ -161,7 +161,7 @@ struct CrashLab: Sendable {
         }
         // The first start installs alpha.
         if !FileManager.default.fileExists(atPath: appDirectory(CrashConsistencyTests.alpha) + "/current") {
-            let _: ApplyResultPayload = try await call(Method.install, app: CrashConsistencyTests.alpha)
+            _ = try await call(Method.Install(app: CrashConsistencyTests.alpha))
         }
         return daemon
     }
@@ -190,20 +190,20 @@ struct CrashLab: Sendable {
         }
     }
 
-    func call<Result: Codable & Sendable>(_ method: String, app: String) async throws -> Result {
+    func call<Request: RPCMethod>(_ request: Request) async throws -> Request.Result {
         try await DaemonClient.withConnection(socketPath: harness.socketPath) { client in
-            try await client.call(method, AppParams(app: app))
+            try await client.call(request)
         }
     }
 
     func status() async throws -> StatusResult {
         try await DaemonClient.withConnection(socketPath: harness.socketPath) { client in
-            try await client.call(Method.status, Empty())
+            try await client.call(Method.Status())
         }
     }
 
     func checkAndWaitUntilReady(_ app: String) async throws {
-        let _: CheckForUpdateResult = try await call(Method.checkForUpdate, app: app)
+        _ = try await call(Method.CheckForUpdate(app: app))
         try await waitUntil { (try? await status())?.apps.first { $0.app == app }?.state == "ready" }
     }
 
@@ -269,9 +269,9 @@ struct CrashLab: Sendable {
         var violations: [String] = []
         let alpha = CrashConsistencyTests.alpha
         // Finish whatever the kill interrupted.
-        let check: CheckForUpdateResult = try await call(Method.checkForUpdate, app: alpha)
+        let check = try await call(Method.CheckForUpdate(app: alpha))
         if FileManager.default.fileExists(atPath: appDirectory(CrashConsistencyTests.beta)) {
-            let _: ApplyResultPayload = try await call(Method.install, app: CrashConsistencyTests.beta)
+            _ = try await call(Method.Install(app: CrashConsistencyTests.beta))
         }
         var settled: StatusResult?
         for _ in 0..<1000 {

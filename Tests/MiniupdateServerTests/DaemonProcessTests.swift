@@ -49,7 +49,7 @@ struct DaemonProcess {
     func waitUntilReady(socketPath: String) async -> Bool {
         for _ in 0..<500 {
             let answered = (try? await DaemonClient.withConnection(socketPath: socketPath) { client -> Bool in
-                let _: StatusResult = try await client.call(Method.status, Empty())
+                _ = try await client.call(Method.Status())
                 return true
             }) ?? false
             if answered { return true }
@@ -388,13 +388,15 @@ struct AccessControlTests {
         #expect(try await ctl(["install", Self.app], socket: socket).0 == 0)  // root
         #expect(try await ctl(["install", Self.other], socket: socket).0 == 0)
 
-        // The app's owner: may read, and may apply its own app; nothing else.
+        // The app's owner: may read, and may check and apply its own app; nothing else.
         var (status, _, err) = try await ctl(as: 4242, gid: 4242, ["status"], socket: socket)
         #expect(status == 0, "\(err)")
         (status, _, err) = try await ctl(as: 4242, gid: 4242, ["apply", Self.app], socket: socket)
         #expect(status == 1)
         #expect(err.contains("[no-update-ready]"), "\(err)")  // permitted, nothing to apply
-        for arguments in [["apply", Self.other], ["install", Self.other], ["rollback", Self.app], ["check", Self.app], ["simulate", Self.app, "--ready"]] {
+        (status, _, err) = try await ctl(as: 4242, gid: 4242, ["check", Self.app], socket: socket)
+        #expect(status == 0, "\(err)")
+        for arguments in [["apply", Self.other], ["install", Self.other], ["rollback", Self.app], ["check", Self.other], ["check"], ["simulate", Self.app, "--ready"]] {
             (status, _, err) = try await ctl(as: 4242, gid: 4242, arguments, socket: socket)
             #expect(status == 1, "\(arguments)")
             #expect(err.contains("[not-permitted]"), "\(arguments): \(err)")

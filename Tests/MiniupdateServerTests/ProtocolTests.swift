@@ -1,4 +1,5 @@
 import Foundation
+import MiniupdateCore
 import MiniupdateEngine
 import MiniupdateProtocol
 import MiniupdateRepository
@@ -111,8 +112,11 @@ import Testing
                     #expect(try await client.next()?.errorCode == -32700)
                     try await client.send(bytes: [0xff, 0xfe, 0x7b, 0x0a])  // invalid UTF-8
                     #expect(try await client.next()?.errorCode == -32700)
+                    // A batch of three non-requests: one array of three invalid-request errors.
                     try await client.send("[1,2,3]\n")
-                    #expect(try await client.next()?.errorCode == -32600)
+                    let batch = try #require(try await client.nextArray())
+                    #expect(batch.count == 3)
+                    #expect(batch.allSatisfy { $0.errorCode == -32600 && $0["id"] is NSNull })
                     try await client.send(#"{"jsonrpc":"1.0","id":3,"method":"status"}"# + "\n")
                     #expect(try await client.next()?.errorCode == -32600)
                     try await client.request(4, "reticulateSplines")
@@ -130,9 +134,9 @@ import Testing
                     let noParams = try #require(try await client.next())
                     #expect(noParams.errorCode == -32602)
                     #expect(noParams.id == 21)
-                    #expect(noParams.error?["message"] as? String == "invalid params for subscribe: missing params")
+                    #expect(noParams.error?["message"] as? String == #"invalid params for subscribe: missing params: expected an object {"app": …}"#)
                     try await client.request(22, "simulate", #"{"app":"\#(Self.app)"}"#)
-                    #expect(try await client.next()?.error?["message"] as? String == "invalid params for simulate: missing outcome")
+                    #expect(try await client.next()?.error?["message"] as? String == #"invalid params for simulate: missing outcome: expected "ready", "failed" or "no-update""#)
                     // Null is not absent: checkForUpdate with null params is refused, not a check of every app.
                     try await client.send(#"{"jsonrpc":"2.0","id":23,"method":"checkForUpdate","params":null}"# + "\n")
                     let nullParams = try #require(try await client.next())

@@ -60,6 +60,19 @@ public final class LineClient: Sendable {
         return try Self.parse(line)
     }
 
+    /// The next message as a JSON array (a batch's answer); nil when the connection closed,
+    /// the time ran out, or the message is no array.
+    public func nextArray(timeout: Duration = .seconds(10)) async throws -> [[String: Any]]? {
+        let line: String?
+        if let kept = backlog.withLock({ $0.isEmpty ? nil : $0.removeFirst() }) {
+            line = kept
+        } else {
+            line = await inbox.nextLine(timeout: timeout)
+        }
+        guard let line else { return nil }
+        return try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [[String: Any]]
+    }
+
     private static func parse(_ line: String) throws -> [String: Any]? {
         try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]
     }

@@ -1,3 +1,4 @@
+import MiniupdateCore
 import MiniupdateRepository
 
 /// Limits the engine enforces, exposed so that an admin can tighten or relax them.
@@ -44,13 +45,17 @@ public struct EngineConfiguration: Sendable {
     public var repository: String
     public var trustedKeys: [RepositoryPublicKey]
     public var limits: EngineLimits
+    /// What "now" is when the engine compares times: index expiry, the age of a check,
+    /// history entries. Tests set a clock of their own.
+    public var wallClock: WallClock
 
-    public init(stateDirectory: String, cacheDirectory: String, repository: String, trustedKeys: [RepositoryPublicKey], limits: EngineLimits = EngineLimits()) {
+    public init(stateDirectory: String, cacheDirectory: String, repository: String, trustedKeys: [RepositoryPublicKey], limits: EngineLimits = EngineLimits(), wallClock: WallClock = .system) {
         self.stateDirectory = stateDirectory
         self.cacheDirectory = cacheDirectory
         self.repository = repository
         self.trustedKeys = trustedKeys
         self.limits = limits
+        self.wallClock = wallClock
     }
 
     /// The transport for ``repository``.

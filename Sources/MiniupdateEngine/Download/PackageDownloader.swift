@@ -5,6 +5,7 @@ import Musl
 #endif
 import Crypto
 import FoundationEssentials
+import MiniupdateCore
 import MiniupdateRepository
 
 /// Downloads a package into the cache, hashing in the same pass, and resumes an

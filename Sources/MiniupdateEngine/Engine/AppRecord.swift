@@ -1,3 +1,4 @@
+import MiniupdateCore
 import MiniupdateRepository
 
 /// The engine's in-memory view of one app; persisted as ``PersistedAppState``.
@@ -11,6 +12,8 @@ struct AppRecord: Sendable {
     var available: Version?
     /// When a check of this app last started, successful or not.
     var lastAttempt: ContinuousClock.Instant?
+    /// A simulated update waiting for `applyUpdate`; never on disk.
+    var simulatedReady: Version?
 
     enum Phase: Sendable, Equatable {
         case idle, checking, downloading(Version)

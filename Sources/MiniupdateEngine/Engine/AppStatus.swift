@@ -1,3 +1,4 @@
+import MiniupdateCore
 import MiniupdateRepository
 
 /// Where an app stands, as status output and the protocol show it.
@@ -77,10 +78,13 @@ public struct ApplyResult: Sendable, Equatable {
     public var app: AppID
     public var version: Version
     public var previousVersion: Version?
+    /// The apply of a ``UpdateEngine/simulate(_:_:)``d update: nothing changed on disk.
+    public var simulated: Bool
 
-    public init(app: AppID, version: Version, previousVersion: Version?) {
+    public init(app: AppID, version: Version, previousVersion: Version?, simulated: Bool = false) {
         self.app = app
         self.version = version
         self.previousVersion = previousVersion
+        self.simulated = simulated
     }
 }

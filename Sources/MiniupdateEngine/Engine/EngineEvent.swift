@@ -1,3 +1,4 @@
+import MiniupdateCore
 import MiniupdateRepository
 import Synchronization
 
@@ -20,9 +21,13 @@ public struct EngineEvent: Sendable, Equatable {
 
     public var app: AppID
     public var kind: Kind
+    /// Made up by ``UpdateEngine/simulate(_:_:)``: nothing changed on disk, and listeners
+    /// who come later are not told of it.
+    public var simulated: Bool
 
-    public init(app: AppID, kind: Kind) {
+    public init(app: AppID, kind: Kind, simulated: Bool = false) {
         self.app = app
         self.kind = kind
+        self.simulated = simulated
     }
 }

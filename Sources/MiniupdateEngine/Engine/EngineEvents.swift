@@ -1,5 +1,21 @@
 import Synchronization
 
+/// The events of one engine step, in order, and the step's place among all the engine's
+/// steps: ``sequence`` counts from 1, one per batch, and never repeats.
+public struct EngineEventBatch: RandomAccessCollection, Sendable {
+    public let sequence: UInt64
+    public let events: [EngineEvent]
+
+    public init(sequence: UInt64, events: [EngineEvent]) {
+        self.sequence = sequence
+        self.events = events
+    }
+
+    public var startIndex: Int { events.startIndex }
+    public var endIndex: Int { events.endIndex }
+    public subscript(position: Int) -> EngineEvent { events[position] }
+}
+
 /// The engine's events, in order, as an `AsyncSequence` of ``EngineEvent``.
 ///
 /// They travel in batches: every event of one engine step (a check of 10,000 apps, say)
@@ -8,18 +24,21 @@ import Synchronization
 public struct EngineEvents: AsyncSequence, Sendable {
     public typealias Element = EngineEvent
 
-    /// The same events, one array per engine step; never an empty array.
-    public let batches: AsyncStream<[EngineEvent]>
+    /// The same events, one batch per engine step; never an empty one.
+    public let batches: AsyncStream<EngineEventBatch>
+    /// The ``UpdateEngine/eventSequence`` when this stream began: its first batch is the
+    /// one after it.
+    public let startSequence: UInt64
 
     public struct AsyncIterator: AsyncIteratorProtocol {
-        var batches: AsyncStream<[EngineEvent]>.AsyncIterator
+        var batches: AsyncStream<EngineEventBatch>.AsyncIterator
         var pending: [EngineEvent] = []
         var next = 0
 
         public mutating func next() async -> EngineEvent? {
             while next == pending.count {
                 guard let batch = await batches.next() else { return nil }
-                pending = batch
+                pending = batch.events
                 next = 0
             }
             defer { next += 1 }
@@ -38,36 +57,44 @@ public struct EngineEvents: AsyncSequence, Sendable {
 /// goes, and the `ready` that follows it is always seen after it.
 final class EventBroadcaster: Sendable {
     private struct State {
-        var subscribers: [UInt64: AsyncStream<[EngineEvent]>.Continuation] = [:]
+        var subscribers: [UInt64: AsyncStream<EngineEventBatch>.Continuation] = [:]
         var nextID: UInt64 = 0
+        /// The sequence number of the last batch emitted.
+        var sequence: UInt64 = 0
         var finished = false
     }
 
     private let state = Mutex(State())
 
+    /// The sequence number of the last batch emitted; 0 before the first.
+    var sequence: UInt64 { state.withLock { $0.sequence } }
+
     func subscribe() -> EngineEvents {
-        let (stream, continuation) = AsyncStream.makeStream(of: [EngineEvent].self)
-        let id: UInt64? = state.withLock { state in
-            guard !state.finished else { return nil }
+        let (stream, continuation) = AsyncStream.makeStream(of: EngineEventBatch.self)
+        let (id, start): (UInt64?, UInt64) = state.withLock { state in
+            guard !state.finished else { return (nil, state.sequence) }
             state.nextID += 1
             state.subscribers[state.nextID] = continuation
-            return state.nextID
+            return (state.nextID, state.sequence)
         }
         guard let id else {
             continuation.finish()
-            return EngineEvents(batches: stream)
+            return EngineEvents(batches: stream, startSequence: start)
         }
         continuation.onTermination = { [weak self] _ in
             _ = self?.state.withLock { $0.subscribers.removeValue(forKey: id) }
         }
-        return EngineEvents(batches: stream)
+        return EngineEvents(batches: stream, startSequence: start)
     }
 
     func emit(_ events: [EngineEvent]) {
         guard !events.isEmpty else { return }
-        // Yield under the lock: two emitters must not interleave differently per subscriber.
+        // Numbered and yielded under the lock: two emitters must not interleave
+        // differently per subscriber, and numbers follow the order subscribers see.
         state.withLock { state in
-            for continuation in state.subscribers.values { continuation.yield(events) }
+            state.sequence += 1
+            let batch = EngineEventBatch(sequence: state.sequence, events: events)
+            for continuation in state.subscribers.values { continuation.yield(batch) }
         }
     }
 

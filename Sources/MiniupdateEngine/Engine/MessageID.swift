@@ -6,4 +6,6 @@ public enum MessageID {
     public static let updateFailed = "9c2e7b4a1d6f48e3b5a0c7d9e2f1b846"
     public static let updateApplied = "5b1d9f3e7a2c4b68c0e4a6d8f1b3c529"
     public static let rollback = "e7a3c5b9d1f2468a9c0e2b4d6f8a1c73"
+    /// A reload (SIGHUP) refused a new configuration; the daemon runs with the old one.
+    public static let reloadRejected = "c61917e1d9f843adbc1fa1c60bafcdd8"
 }

@@ -1,4 +1,5 @@
 import Logging
+import MiniupdateCore
 import MiniupdateRepository
 
 extension UpdateEngine {
@@ -8,6 +9,7 @@ extension UpdateEngine {
     public func applyUpdate(_ app: AppID) throws -> ApplyResult {
         let record = try requireApp(app)
         guard let staged = record.persisted.staged else {
+            if let simulated = record.simulatedReady { return applySimulated(app, simulated, over: record.installed) }
             throw UpdateError(.noUpdateReady, "\(app) has no update ready to apply")
         }
         return try switchTo(app, staged, event: .applied)
@@ -33,6 +35,7 @@ extension UpdateEngine {
         updated.persisted.heldBack = installed
         if let staged = updated.persisted.staged, !(installed < staged) { updated.persisted.staged = nil }
         updated.available = nil
+        updated.simulatedReady = nil
         updated.lastCheckResult = CheckResult(hasUpdate: false, version: nil)
         apps[app] = updated
         self.record(app, .rolledBack, version: previous, detail: "from \(installed)")
@@ -118,6 +121,7 @@ extension UpdateEngine {
         record.persisted.staged = nil
         record.persisted.lastError = nil
         record.available = nil
+        record.simulatedReady = nil
         record.lastCheckResult = CheckResult(hasUpdate: false, version: nil)
         apps[app] = record
         self.record(app, event, version: version, detail: previous.map { "from \($0)" })

@@ -1,3 +1,4 @@
+import MiniupdateCore
 import MiniupdateRepository
 
 extension UpdateEngine {
@@ -17,7 +18,7 @@ extension UpdateEngine {
             failCheck(of: [app], error)
             throw error
         }
-        return evaluate(app, against: index, now: Self.now())
+        return evaluate(app, against: index, now: now())
     }
 
     /// Checks every installed app with one index fetch.
@@ -49,7 +50,7 @@ extension UpdateEngine {
             throw error
         }
         results.reserveCapacity(versioned.count + development.count)
-        let now = Self.now()
+        let now = now()
         // In table order: events of different apps are independent, and sorting 10,000
         // ids was a third of an unchanged check.
         batchingEvents {
@@ -116,7 +117,7 @@ extension UpdateEngine {
             let failure = UpdateError(wrapping: error)
             if failure.code != .cancelled, failure.code != .shuttingDown {
                 repositoryState.lastError = failure
-                repositoryState.history.record(HistoryEntry(time: Self.now(), event: .failed, detail: failure.description), limit: configuration.limits.historyLength)
+                repositoryState.history.record(HistoryEntry(time: now(), event: .failed, detail: failure.description), limit: configuration.limits.historyLength)
                 saveRepositoryState()
                 logger.error("repository check failed: \(failure.message)", metadata: ["code": "\(failure.code)", "message-id": "\(MessageID.updateFailed)"])
             }
@@ -138,7 +139,7 @@ extension UpdateEngine {
         guard generation == configurationGeneration else {
             throw UpdateError(.cancelled, "the configuration changed during the check; check again")
         }
-        let now = Self.now()
+        let now = now()
         switch outcome {
         case .notModified:
             guard let index = currentIndex else {

@@ -1,4 +1,5 @@
 import Logging
+import MiniupdateCore
 import MiniupdateRepository
 import Synchronization
 

@@ -1,5 +1,6 @@
 import FoundationEssentials
 import Logging
+import MiniupdateCore
 import MiniupdateRepository
 import Synchronization
 
@@ -26,6 +27,9 @@ public actor UpdateEngine {
 
     let layout: StateLayout
     let logger: Logger
+    /// Held from ``init(configuration:logger:transport:)`` until ``run()`` or ``close()``
+    /// ends: no other engine uses these directories meanwhile.
+    let directoryLocks: EngineDirectoryLocks
     var configuration: EngineConfiguration
     /// Bumped by every reconfiguration, so a fetch started before one can tell.
     var configurationGeneration = 0
@@ -54,6 +58,8 @@ public actor UpdateEngine {
     /// Events of the step in progress, while ``batchingEvents(_:)`` runs.
     var eventBatch: [EngineEvent]?
 
+    /// ``close()`` has run.
+    private var closed = false
     private let jobs: AsyncStream<Job>
     private let jobSink: AsyncStream<Job>.Continuation
     var pendingIndexRefresh: SharedResult<RepositoryIndex>?
@@ -61,21 +67,38 @@ public actor UpdateEngine {
     /// A download of another version asked for while one is running; it starts next.
     var queuedDownloads: [AppID: (release: Release, result: SharedResult<Void>)] = [:]
 
-    /// Loads the state from disk, repairing what an interrupted run left behind, using
-    /// every CPU. Does no network I/O: a daemon can be ready as soon as this returns.
+    /// Locks the state and cache directories, then loads the state from disk, repairing
+    /// what an interrupted run left behind, using every CPU. Does no network I/O: a daemon
+    /// can be ready as soon as this returns.
+    ///
+    /// Throws ``UpdateError/Code/inUse`` when another engine holds either directory. Once it
+    /// returns, call ``run()`` or ``close()``: they release the locks and the transport.
     public init(configuration: EngineConfiguration, logger: Logger = Logger(label: "miniupdate.engine"), transport: (any RepositoryTransport)? = nil) async throws {
+        let locks = try EngineDirectoryLocks(stateDirectory: configuration.stateDirectory, cacheDirectory: configuration.cacheDirectory)
+        let layout = StateLayout(root: configuration.stateDirectory)
+        let verifier = IndexVerifier(trustedKeys: configuration.trustedKeys, maximumSize: configuration.limits.maximumIndexSize)
+        let transport = try transport ?? configuration.makeTransport()
+        let loaded: StateLoader.Loaded
+        do {
+            loaded = try await StateLoader(layout: layout, configuration: configuration, verifier: verifier, logger: logger).load(location: transport.location)
+        } catch {
+            // The transport holds connections (an HTTP client must be shut down), the
+            // locks a descriptor: neither outlives a failed start.
+            await transport.shutdown()
+            locks.release()
+            throw error
+        }
+        self.directoryLocks = locks
         self.configuration = configuration
         self.logger = logger
-        self.layout = StateLayout(root: configuration.stateDirectory)
-        self.transport = try transport ?? configuration.makeTransport()
-        self.verifier = IndexVerifier(trustedKeys: configuration.trustedKeys, maximumSize: configuration.limits.maximumIndexSize)
+        self.layout = layout
+        self.transport = transport
+        self.verifier = verifier
         self.stager = Stager(layout: layout, limits: configuration.limits.extraction)
         self.downloader = PackageDownloader(transport: self.transport, cacheDirectory: configuration.cacheDirectory)
         self.progressBoard = ProgressBoard(changes: changes)
         self.downloadSlots = AsyncSemaphore(permits: configuration.limits.maximumConcurrentDownloads)
         (jobs, jobSink) = AsyncStream.makeStream(of: Job.self)
-
-        let loaded = try await StateLoader(layout: layout, configuration: configuration, verifier: verifier, logger: logger).load(location: self.transport.location)
         self.apps = loaded.apps
         self.repositoryState = loaded.repository
         self.currentIndex = loaded.index?.sharingIDs(with: loaded.apps)
@@ -106,11 +129,22 @@ public actor UpdateEngine {
         pendingDownloads.removeAll()
         for queued in queuedDownloads.values { queued.result.complete(.failure(stopping)) }
         queuedDownloads.removeAll()
+        writeSnapshot()
+        await close()
+    }
+
+    /// Releases what the engine holds (the transport's connections, the directory locks)
+    /// and ends ``events()``: for an engine that stops, and for one that will never
+    /// ``run()`` because its owner failed to start. Later calls do nothing.
+    public func close() async {
+        guard !closed else { return }
+        closed = true
+        jobSink.finish()
         await transport.shutdown()
         for retired in retiredTransports { await retired.shutdown() }
         retiredTransports.removeAll()
-        writeSnapshot()
         broadcaster.finish()
+        directoryLocks.release()
     }
 
     private func perform(_ job: Job) async {
@@ -137,7 +171,7 @@ public actor UpdateEngine {
     @discardableResult
     public func requestColdStartCheck(_ app: AppID, staleAfter: Duration, retryAfter: Duration) -> Bool {
         guard let record = apps[app], record.isInstalled, !record.isDevelopment else { return false }
-        if let lastCheck = record.persisted.lastCheck, Self.now() - lastCheck < staleAfter.components.seconds { return false }
+        if let lastCheck = record.persisted.lastCheck, now() - lastCheck < staleAfter.components.seconds { return false }
         let now = ContinuousClock.now
         if let lastAttempt = record.lastAttempt, now - lastAttempt < retryAfter { return false }
         // Counted as an attempt now, not when the job starts: subscribes arriving meanwhile
@@ -156,8 +190,14 @@ public actor UpdateEngine {
         broadcaster.subscribe()
     }
 
-    func emit(_ app: AppID, _ kind: EngineEvent.Kind) {
-        let event = EngineEvent(app: app, kind: kind)
+    /// The ``EngineEventBatch/sequence`` of the last batch of events emitted, from any
+    /// thread. Read after a call returns, it covers every event the call emitted: a
+    /// front end that has passed on the batches up to it has told its listeners all of
+    /// them, and can answer the call after its events.
+    public nonisolated var eventSequence: UInt64 { broadcaster.sequence }
+
+    func emit(_ app: AppID, _ kind: EngineEvent.Kind, simulated: Bool = false) {
+        let event = EngineEvent(app: app, kind: kind, simulated: simulated)
         if eventBatch != nil {
             eventBatch?.append(event)
         } else {
@@ -179,7 +219,8 @@ public actor UpdateEngine {
         return try body()
     }
 
-    static func now() -> Int64 { Int64(Date().timeIntervalSince1970) }
+    /// The wall-clock time in seconds since the epoch, from the configured clock.
+    func now() -> Int64 { configuration.wallClock.now() }
 
     /// Saves one app's state; a failure is logged, not thrown: the filesystem (`current`)
     /// stays the truth, and the next save or start-up repairs the record.
@@ -212,7 +253,7 @@ public actor UpdateEngine {
     }
 
     func record(_ app: AppID, _ event: HistoryEntry.Event, version: Version? = nil, detail: String? = nil) {
-        apps[app]?.persisted.history.record(HistoryEntry(time: Self.now(), event: event, version: version, detail: detail), limit: configuration.limits.historyLength)
+        apps[app]?.persisted.history.record(HistoryEntry(time: now(), event: event, version: version, detail: detail), limit: configuration.limits.historyLength)
     }
 
     func requireApp(_ app: AppID) throws -> AppRecord {

@@ -1,4 +1,5 @@
 import FoundationEssentials
+import MiniupdateCore
 import MiniupdateRepository
 
 /// One line of an app's or the repository's history.

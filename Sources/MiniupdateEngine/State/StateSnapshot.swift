@@ -5,6 +5,7 @@ import Musl
 #endif
 import FoundationEssentials
 import Logging
+import MiniupdateCore
 import MiniupdateRepository
 
 /// `<state>/snapshot.json`: every app's record as the engine held it when it stopped

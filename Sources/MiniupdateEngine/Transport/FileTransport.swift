@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Musl)
 import Musl
 #endif
+import MiniupdateCore
 import MiniupdateRepository
 
 /// A repository in a local directory (`file://`), with the same semantics as HTTP:

@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import FoundationEssentials
+import MiniupdateCore
 import MiniupdateRepository
 import NIOCore
 import NIOHTTP1

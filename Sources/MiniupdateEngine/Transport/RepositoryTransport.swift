@@ -1,3 +1,4 @@
+import MiniupdateCore
 import MiniupdateRepository
 
 /// HTTP validators of a fetched file, sent back to make the next request conditional

@@ -5,6 +5,7 @@ import Musl
 #endif
 import CMiniupdateSystem
 import FoundationEssentials
+import MiniupdateCore
 
 /// Small, explicit wrappers over the POSIX calls that make staging and state durable.
 ///

@@ -1,3 +1,4 @@
+import MiniupdateCore
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)

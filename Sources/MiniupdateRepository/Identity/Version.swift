@@ -1,3 +1,5 @@
+import MiniupdateCore
+
 /// A semantic version, as defined by Semantic Versioning 2.0.0.
 ///
 /// Ordering follows the specification's precedence rules: major, minor and patch compare

@@ -1,5 +1,6 @@
 import Crypto
 import FoundationEssentials
+import MiniupdateCore
 
 /// Decides whether a client accepts a signed index, applying every rule in one place so
 /// that `miniupdate-repo verify` and the engine cannot disagree.
@@ -85,8 +86,8 @@ public struct IndexVerifier: Sendable {
         do {
             try StrictJSON.validate(body)
             return try JSONDecoder().decode(RepositoryIndex.self, from: Data(body))
-        } catch let error as UpdateError {
-            throw UpdateError(.indexMalformed, error.message)
+        } catch let violation as StrictJSON.Violation {
+            throw UpdateError(.indexMalformed, violation.description)
         } catch {
             throw UpdateError(.indexMalformed, "index JSON: \(describeDecodingError(error))")
         }

@@ -1,4 +1,5 @@
 import FoundationEssentials
+import MiniupdateCore
 
 /// The repository's table of contents: for every app, its latest release.
 ///

@@ -1,5 +1,6 @@
 import Crypto
 import FoundationEssentials
+import MiniupdateCore
 
 /// The signed envelope around a ``RepositoryIndex``: the file `index.signed` at the root
 /// of every repository.

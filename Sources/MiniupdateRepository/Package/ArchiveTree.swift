@@ -1,3 +1,5 @@
+import MiniupdateCore
+
 /// The tree an archive describes, kept in memory while it is unpacked, so that links can
 /// be judged by where they really lead inside the tree and not by how their text looks.
 ///

@@ -1,3 +1,5 @@
+import MiniupdateCore
+
 /// Limits on what unpacking one package may create.
 public struct ExtractionLimits: Sendable, Equatable {
     /// The most bytes of regular-file data.

@@ -5,6 +5,7 @@ import Musl
 #endif
 import CArchive
 import Crypto
+import MiniupdateCore
 
 /// What a built package file is, as the index records it.
 public struct PackageDigest: Sendable, Equatable {

@@ -4,6 +4,7 @@ import Glibc
 import Musl
 #endif
 import CArchive
+import MiniupdateCore
 
 /// What an unpacked package contained.
 public struct ExtractionSummary: Sendable, Equatable {

@@ -4,6 +4,7 @@ import Glibc
 import Musl
 #endif
 import FoundationEssentials
+import MiniupdateCore
 
 /// The publisher's side of a repository directory: adds packages and writes freshly signed
 /// indexes. The directory can then be served as static files as it is.

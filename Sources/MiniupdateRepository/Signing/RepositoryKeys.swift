@@ -1,5 +1,6 @@
 import Crypto
 import FoundationEssentials
+import MiniupdateCore
 
 /// The public half of a repository signing key, as clients trust it.
 ///

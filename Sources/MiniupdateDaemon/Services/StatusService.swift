@@ -1,4 +1,5 @@
 import FoundationEssentials
+import MiniupdateCore
 import MiniupdateEngine
 import NIOCore
 import NIOPosix
@@ -21,6 +22,8 @@ import Glibc
 struct StatusService: Service, CustomStringConvertible {
     let engine: UpdateEngine
     let notifier: any LifecycleNotifier
+    /// Why the last reload was rejected, if it was: the status says so until a reload works.
+    let reloadError: @Sendable () -> UpdateError?
     let minimumInterval: Duration = .milliseconds(500)
     var description: String { "status" }
 
@@ -50,12 +53,19 @@ struct StatusService: Service, CustomStringConvertible {
                 }
                 group.addTask {
                     for await _ in stale {
-                        notifier.status(Self.describe(await engine.status()))
+                        notifier.status(Self.describe(await engine.status(), reloadError: reloadError()))
                         try? await EventLoopTimer.sleep(for: minimumInterval)
                     }
                 }
             }
         }
+    }
+
+    /// The status line; a rejected reload comes first, as what an admin must act on.
+    static func describe(_ status: EngineStatus, reloadError: UpdateError?) -> String {
+        let line = describe(status)
+        guard let reloadError else { return line }
+        return "Reload rejected (running the previous configuration): \(reloadError.message). \(line)"
     }
 
     static func describe(_ status: EngineStatus) -> String {

@@ -1,5 +1,6 @@
 /// Structural checks that `JSONDecoder` does not make, run before decoding any document
-/// from outside (the index, client requests).
+/// from outside (the index, client requests). Each caller says what a refusal means to
+/// it: a malformed index, a parse error of a request.
 ///
 /// `JSONDecoder` silently keeps the first of two equal keys, so `{"serial":9,"serial":1}`
 /// would mean different things to different parsers; a signed document must have one
@@ -9,7 +10,16 @@
 package enum StrictJSON {
     package static let maximumDepth = 32
 
-    package static func validate(_ bytes: some Collection<UInt8>, maximumDepth: Int = maximumDepth) throws {
+    /// Why a document was refused, and where.
+    package struct Violation: Error, Sendable, Equatable, CustomStringConvertible {
+        /// The byte offset at which the scan stopped.
+        package var offset: Int
+        package var reason: String
+
+        package var description: String { "JSON at byte \(offset): \(reason)" }
+    }
+
+    package static func validate(_ bytes: some Collection<UInt8>, maximumDepth: Int = maximumDepth) throws(Violation) {
         var scanner = Scanner(bytes: Array(bytes), maximumDepth: maximumDepth)
         try scanner.run()
     }
@@ -26,11 +36,11 @@ package enum StrictJSON {
             self.maximumDepth = maximumDepth
         }
 
-        func fail(_ why: String) -> UpdateError {
-            UpdateError(.indexMalformed, "JSON at byte \(position): \(why)")
+        func fail(_ why: String) -> Violation {
+            Violation(offset: position, reason: why)
         }
 
-        mutating func run() throws {
+        mutating func run() throws(Violation) {
             var expectingKey = false
             while position < bytes.count {
                 let byte = bytes[position]
@@ -68,7 +78,7 @@ package enum StrictJSON {
 
         /// Passes a string that is not a key, starting at its opening quote, checking its
         /// escapes as ``readString()`` does but keeping nothing.
-        mutating func skipString() throws {
+        mutating func skipString() throws(Violation) {
             position += 1
             while position < bytes.count {
                 let byte = bytes[position]
@@ -84,7 +94,7 @@ package enum StrictJSON {
         }
 
         /// Reads a string starting at its opening quote and returns its unescaped bytes.
-        mutating func readString() throws -> [UInt8] {
+        mutating func readString() throws(Violation) -> [UInt8] {
             position += 1
             var out: [UInt8] = []
             while position < bytes.count {
@@ -132,7 +142,7 @@ package enum StrictJSON {
             throw fail("unterminated string")
         }
 
-        mutating func readHex4() throws -> UInt16 {
+        mutating func readHex4() throws(Violation) -> UInt16 {
             guard position + 4 <= bytes.count else { throw fail("bad \\u escape") }
             var unit: UInt16 = 0
             for byte in bytes[position..<position + 4] {
