@@ -181,6 +181,24 @@ import Testing
         #expect(code == .transferTooSlow)
     }
 
+    /// The low-speed window counts the body's bytes, not the wait for the response head:
+    /// a small package whose head comes late is no slow transfer (it was refused before).
+    @Test func aLateResponseHeadIsNoSlowTransfer() async throws {
+        let harness = try await EngineHarness.make(http: true)
+        try harness.repo.publish(Self.app, "1.0.0")
+        try preinstall([Self.app], version: "1.0.0", in: harness)
+        let release = try harness.repo.publish(Self.app, "1.1.0")
+        harness.server!.setFault(.delay(.milliseconds(1500)), for: "/" + release.package)
+        // The package (a few hundred bytes) comes in one piece as soon as its head does.
+        let limits = EngineLimits(transfer: TransferLimits(lowSpeedLimit: 10_000, lowSpeedWindow: .seconds(1)))
+        try await harness.withEngine(limits: limits) { engine, events in
+            #expect(try await engine.check(appID(Self.app)).hasUpdate)
+            let outcome = try await events.wait(for: Self.app) { $0.isReady || $0.isFailed }
+            #expect(outcome == .ready(version: version("1.1.0")), "\(outcome)")
+        }
+        await harness.remove()
+    }
+
     @Test func redirectLoop() async throws {
         let code = try await failure(othersUpdate: false) { harness in
             harness.server!.setFault(.redirect(to: "/index.signed"), for: "/index.signed")

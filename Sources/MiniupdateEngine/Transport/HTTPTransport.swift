@@ -89,6 +89,7 @@ public final class HTTPTransport: RepositoryTransport {
         default:
             throw UpdateError(.httpStatus, "\(url): HTTP \(response.status.code) \(response.status.reasonPhrase)")
         }
+        clock.bodyBegins()
         do {
             if Sink.deliversOnBlockingPool, let contentLength, contentLength > Int64(Self.pipelineBatchSize) {
                 try await Self.deliverPipelined(response.body, to: &sink, clock: &clock, url: url)

@@ -121,6 +121,10 @@ public struct TransferLimits: Sendable, Equatable {
 
 /// Enforces ``TransferLimits/transferTimeout`` and the low-speed rule from inside a body
 /// loop; the idle timeout is the transport's own.
+///
+/// The low-speed window starts with the body (``bodyBegins()``): the time to connect and
+/// to get the response head is the connect and idle timeouts' to judge, and counting it
+/// would refuse a small file that merely waited for its turn.
 struct TransferClock {
     let limits: TransferLimits
     let started = ContinuousClock.now
@@ -128,6 +132,12 @@ struct TransferClock {
     private var windowBytes: Int64 = 0
 
     init(limits: TransferLimits) { self.limits = limits }
+
+    /// The response head has arrived: the body's bytes are counted from now.
+    mutating func bodyBegins() {
+        windowStart = ContinuousClock.now
+        windowBytes = 0
+    }
 
     mutating func received(_ count: Int, path: String) throws {
         let now = ContinuousClock.now
