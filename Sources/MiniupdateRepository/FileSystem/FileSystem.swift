@@ -157,14 +157,20 @@ package enum FileSystem {
         let directory = parentPath(path)
         let temporary = "\(directory)/.\(lastComponent(path)).tmp-\(temporarySuffix())"
         let fd = try systemCall("create", temporary) { open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode) }
+        // The descriptor is closed exactly once, on every path: a second close could close
+        // a descriptor another thread has just been given the same number for.
         do throws {
+            defer { close(fd) }
             try writeAll(fd, Array(bytes), path: temporary)
             CrashPoint.reach("file-written")
             try systemCall("fsync", temporary) { fsync(fd) }
-            close(fd)
+        } catch {
+            unlink(temporary)
+            throw error
+        }
+        do {
             try rename(temporary, to: path)
         } catch {
-            close(fd)
             unlink(temporary)
             throw error
         }
