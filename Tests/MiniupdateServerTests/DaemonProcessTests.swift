@@ -26,14 +26,14 @@ struct DaemonProcess {
     /// Starts the daemon without waiting for it; `environment` is added to the test's own.
     /// The log goes to `logDirectory` (by default the harness's directory).
     static func launch(_ harness: ServerHarness, extra: [String] = [], config: String? = nil, environment: [String: String] = [:],
-                       logDirectory: String? = nil) throws -> DaemonProcess {
+                       logDirectory: String? = nil, socket: String? = nil) throws -> DaemonProcess {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "\(binaries)/miniupdated")
         let configPath = harness.state.sub("miniupdate.conf")
         if let config { try config.write(toFile: configPath, atomically: true, encoding: .utf8) }
         process.arguments = [
             "--config", configPath, "--state-dir", harness.state.sub("state"), "--cache-dir", harness.state.sub("cache"),
-            "--socket", harness.socketPath, "--log-level", "debug",
+            "--socket", socket ?? harness.socketPath, "--log-level", "debug",
         ] + (config == nil ? ["--repository", harness.http?.baseURL ?? harness.repo.fileURL, "--trusted-key", try harness.writePublicKey()] : []) + extra
         process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         let log = "\(logDirectory ?? harness.state.path)/daemon-\(UUID().uuidString.prefix(8)).log"
