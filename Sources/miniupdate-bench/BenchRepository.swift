@@ -1,4 +1,5 @@
 import Foundation
+import MiniupdateCore
 import MiniupdateRepository
 
 /// A signed repository under nginx's root, written directly (one package can serve many

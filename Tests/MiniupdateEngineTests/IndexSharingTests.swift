@@ -1,3 +1,4 @@
+import MiniupdateCore
 @testable import MiniupdateEngine
 import MiniupdateRepository
 import Testing

@@ -1,5 +1,6 @@
 import Foundation
 import MiniupdateClient
+import MiniupdateCore
 import MiniupdateEngine
 import MiniupdateRepository
 import MiniupdateTestSupport

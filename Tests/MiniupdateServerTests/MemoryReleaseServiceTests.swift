@@ -1,4 +1,5 @@
 import Logging
+import MiniupdateCore
 @testable import MiniupdateDaemon
 import MiniupdateEngine
 import MiniupdateRepository

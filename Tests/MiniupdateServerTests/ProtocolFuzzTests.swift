@@ -1,4 +1,5 @@
 import Foundation
+import MiniupdateCore
 import MiniupdateRepository
 import MiniupdateServer
 import MiniupdateTestSupport

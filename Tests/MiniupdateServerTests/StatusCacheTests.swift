@@ -1,4 +1,5 @@
 import Foundation
+import MiniupdateCore
 import MiniupdateEngine
 import MiniupdateProtocol
 import MiniupdateRepository

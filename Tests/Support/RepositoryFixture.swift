@@ -1,4 +1,5 @@
 import Foundation
+import MiniupdateCore
 import MiniupdateRepository
 
 /// A signed repository in a temporary directory, with helpers to publish app versions.

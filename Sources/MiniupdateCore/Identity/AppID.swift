@@ -1,5 +1,3 @@
-import MiniupdateCore
-
 /// A mini app's identifier, in reverse-DNS style: `^[a-z0-9][a-z0-9._-]{0,127}$`, without `..`.
 ///
 /// Ids become directory names, so an `AppID` can only be made by validating a string.

@@ -1,5 +1,3 @@
-import MiniupdateCore
-
 /// A semantic version, as defined by Semantic Versioning 2.0.0.
 ///
 /// Ordering follows the specification's precedence rules: major, minor and patch compare

@@ -1,3 +1,4 @@
+import MiniupdateCore
 import MiniupdateRepository
 
 extension RepositoryIndex {

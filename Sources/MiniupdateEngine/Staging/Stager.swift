@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Musl)
 import Musl
 #endif
+import MiniupdateCore
 import MiniupdateRepository
 
 /// Turns a verified package into `versions/<version>/` and switches `current`, in an order

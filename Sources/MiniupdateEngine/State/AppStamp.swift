@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Musl)
 import Musl
 #endif
+import MiniupdateCore
 import MiniupdateRepository
 
 /// A fingerprint of the inode number and change time (seconds and nanoseconds) of an

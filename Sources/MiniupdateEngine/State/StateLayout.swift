@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Musl)
 import Musl
 #endif
+import MiniupdateCore
 import MiniupdateRepository
 
 /// Where everything lives under the state directory. See `docs/on-disk-layout.md`.
