@@ -14,9 +14,15 @@ import MiniupdateCore
 /// REPO_DIR/packages/<app>/<app>-<version>.tar.zst
 /// ```
 ///
-/// Every change takes an exclusive `flock` on `REPO_DIR/.lock`, so two publishers never
-/// interleave, and writes the index last, atomically: a client never sees an index that
-/// names a package not yet in place.
+/// Every change takes an exclusive `flock` on the repository directory itself, so two
+/// publishers never interleave and nothing but the repository is served; it checks every
+/// input before it touches the directory, and writes the index last, atomically: a client
+/// never sees an index that names a package not yet in place, and a refused change leaves
+/// nothing behind.
+///
+/// Only a key that signed the current index may sign the next one: an index signed by
+/// another key would be refused by every client (`untrusted-key`). Moving to a new key is
+/// explicit (`rotatingKey`), because every client's trusted key must change with it.
 public struct RepositoryPublisher {
     public let directory: String
 
@@ -29,9 +35,14 @@ public struct RepositoryPublisher {
     /// The repository's current index, read without trust decisions (it is the publisher's
     /// own), or nil for a repository that does not exist yet.
     public func currentIndex() throws -> RepositoryIndex? {
+        try current()?.index
+    }
+
+    /// The current index and the envelope that signs it.
+    private func current() throws -> (envelope: SignedIndex, index: RepositoryIndex)? {
         guard FileSystem.exists(indexPath) else { return nil }
         let envelope = try SignedIndex(parsing: FileSystem.readFile(indexPath, limit: 256 << 20))
-        return try IndexVerifier.decode(envelope.body)
+        return (envelope, try IndexVerifier.decode(envelope.body))
     }
 
     /// One app version to publish.
@@ -52,61 +63,114 @@ public struct RepositoryPublisher {
     /// Packs `sourceDirectory` as `version` of `app` and publishes it.
     /// Refuses a version that is not higher than the app's latest.
     @discardableResult
-    public func publish(app: AppID, version: Version, from sourceDirectory: String, key: RepositorySigningKey, expiresIn: Duration, notes: String? = nil, now: Int64) throws -> Release {
-        try publish([Item(app: app, version: version, sourceDirectory: sourceDirectory, notes: notes)], key: key, expiresIn: expiresIn, now: now)[0]
+    public func publish(app: AppID, version: Version, from sourceDirectory: String, key: RepositorySigningKey, rotatingKey: Bool = false,
+                        expiresIn: Duration, notes: String? = nil, now: Int64) throws -> Release {
+        try publish([Item(app: app, version: version, sourceDirectory: sourceDirectory, notes: notes)], key: key, rotatingKey: rotatingKey, expiresIn: expiresIn, now: now)[0]
     }
 
-    /// Publishes several app versions under one new index (one serial).
-    public func publish(_ items: [Item], key: RepositorySigningKey, expiresIn: Duration, now: Int64) throws -> [Release] {
-        try withLock {
-            try FileSystem.createDirectory(directory)
-            var index = try currentIndex() ?? RepositoryIndex(serial: 0, published: now, expires: now)
-            var releases: [Release] = []
-            for item in items {
-                if let latest = index.apps[item.app]?.version, !(latest < item.version) {
-                    throw UpdateError(.versionNotNewer, "\(item.app) \(item.version) is not higher than the published \(latest)")
-                }
-                let packageDirectory = "packages/\(item.app.rawValue)"
-                // '+' (build metadata) is fine in a path but some object stores read it as a space.
-                let fileName = "\(item.app.rawValue)-\(item.version.text.replacing("+", with: "_")).\(PackageBuilder.fileExtension)"
-                let relativePath = "\(packageDirectory)/\(fileName)"
-                try FileSystem.createDirectory("\(directory)/\(packageDirectory)")
-                let digest = try PackageBuilder.build(from: item.sourceDirectory, to: "\(directory)/\(relativePath)")
-                let release = try Release(version: item.version, package: relativePath, sha256: digest.sha256, size: digest.size, installedSize: digest.installedSize, files: digest.files, notes: item.notes)
-                index.apps[item.app] = release
-                releases.append(release)
+    /// Publishes several app versions under one new index (one serial). Nothing is written
+    /// unless every item can be published: a missing source, a version not higher than the
+    /// published one or a key that did not sign the current index leaves the directory as
+    /// it was (a new repository is not even created).
+    public func publish(_ items: [Item], key: RepositorySigningKey, rotatingKey: Bool = false, expiresIn: Duration, now: Int64) throws -> [Release] {
+        try Self.checkExpiry(expiresIn)
+        var apps: Set<AppID> = []
+        for item in items {
+            guard apps.insert(item.app).inserted else { throw UpdateError(.invalidArgument, "\(item.app) is listed twice") }
+            guard FileSystem.kind(at: item.sourceDirectory) == .directory else {
+                throw UpdateError(.invalidArgument, "\(item.sourceDirectory) is not a directory (the tree of \(item.app) \(item.version))")
             }
-            try write(&index, key: key, expiresIn: expiresIn, now: now)
-            return releases
+        }
+        let created = FileSystem.kind(at: directory) == nil
+        try FileSystem.createDirectory(directory)
+        do {
+            return try withLock {
+                let current = try current()
+                try Self.requireSigner(key, of: current?.envelope, rotating: rotatingKey)
+                var index = current?.index ?? RepositoryIndex(serial: 0, published: now, expires: now)
+                for item in items {
+                    if let latest = index.apps[item.app]?.version, !(latest < item.version) {
+                        throw UpdateError(.versionNotNewer, "\(item.app) \(item.version) is not higher than the published \(latest)")
+                    }
+                }
+                var written = PackagesWritten(repository: directory)
+                do {
+                    var releases: [Release] = []
+                    for item in items {
+                        let release = try written.build(item)
+                        index.apps[item.app] = release
+                        releases.append(release)
+                    }
+                    try write(&index, key: key, expiresIn: expiresIn, now: now)
+                    return releases
+                } catch {
+                    written.undo()
+                    throw error
+                }
+            }
+        } catch {
+            if created { try? FileSystem.removeTree(directory) }
+            throw error
         }
     }
 
     /// Signs the current index again with a higher serial and a new expiry, for example
-    /// before it expires, or with a new key.
-    public func resign(key: RepositorySigningKey, expiresIn: Duration, now: Int64) throws -> RepositoryIndex {
-        try withLock {
-            guard var index = try currentIndex() else {
-                throw UpdateError(.invalidArgument, "\(directory) is not a repository (no \(SignedIndex.fileName))")
-            }
+    /// before it expires, or, `rotatingKey`, with a new key.
+    public func resign(key: RepositorySigningKey, rotatingKey: Bool = false, expiresIn: Duration, now: Int64) throws -> RepositoryIndex {
+        try Self.checkExpiry(expiresIn)
+        guard FileSystem.exists(indexPath) else { throw notARepository() }
+        return try withLock {
+            guard let current = try current() else { throw notARepository() }
+            try Self.requireSigner(key, of: current.envelope, rotating: rotatingKey)
+            var index = current.index
             try write(&index, key: key, expiresIn: expiresIn, now: now)
             return index
         }
     }
 
     /// Withdraws `app` from the index, and deletes its packages when asked.
-    public func remove(app: AppID, deletePackages: Bool, key: RepositorySigningKey, expiresIn: Duration, now: Int64) throws {
+    public func remove(app: AppID, deletePackages: Bool, key: RepositorySigningKey, rotatingKey: Bool = false, expiresIn: Duration, now: Int64) throws {
+        try Self.checkExpiry(expiresIn)
+        guard FileSystem.exists(indexPath) else { throw notARepository() }
         try withLock {
-            guard var index = try currentIndex(), index.apps[app] != nil else {
-                throw UpdateError(.unknownApp, "the repository has no app \(app)")
-            }
+            guard let current = try current() else { throw notARepository() }
+            guard current.index.apps[app] != nil else { throw UpdateError(.unknownApp, "the repository has no app \(app)") }
+            try Self.requireSigner(key, of: current.envelope, rotating: rotatingKey)
+            var index = current.index
             index.apps[app] = nil
             try write(&index, key: key, expiresIn: expiresIn, now: now)
             if deletePackages { try FileSystem.removeTree("\(directory)/packages/\(app.rawValue)") }
         }
     }
 
-    private func write(_ index: inout RepositoryIndex, key: RepositorySigningKey, expiresIn: Duration, now: Int64) throws {
+    /// The key ids that sign the current index, or nil for a repository without one.
+    public func currentSigners() throws -> [String]? {
+        try current()?.envelope.signatures.map(\.keyID)
+    }
+
+    private func notARepository() -> UpdateError {
+        UpdateError(.invalidArgument, "\(directory) is not a repository (no \(SignedIndex.fileName))")
+    }
+
+    private static func checkExpiry(_ expiresIn: Duration) throws {
         guard expiresIn > .zero else { throw UpdateError(.invalidArgument, "the expiry must be in the future") }
+    }
+
+    /// Refuses `key` unless a valid signature of `envelope` is by it, or `rotating`.
+    static func requireSigner(_ key: RepositorySigningKey, of envelope: SignedIndex?, rotating: Bool) throws {
+        guard let envelope, !rotating else { return }
+        let publicKey = key.publicKey
+        let message = SignedIndex.signedMessage(envelope.body)
+        if envelope.signatures.contains(where: { $0.keyID == publicKey.keyID && publicKey.isValidSignature($0.bytes, for: message) }) { return }
+        let signers = envelope.signatures.map(\.keyID).joined(separator: ", ")
+        throw UpdateError(.keyMismatch, """
+            this key (key id \(publicKey.keyID)) did not sign the current index, which key id \(signers) signed: \
+            clients that trust it would refuse the new index with untrusted-key. To move to this key, pass --rotate-key, \
+            and make every client's trusted-key this key's public key (key id \(publicKey.keyID))
+            """)
+    }
+
+    private func write(_ index: inout RepositoryIndex, key: RepositorySigningKey, expiresIn: Duration, now: Int64) throws {
         index.serial += 1
         index.published = now
         index.expires = now + expiresIn.components.seconds
@@ -114,12 +178,14 @@ public struct RepositoryPublisher {
         try FileSystem.writeAtomically(signed.fileContents, to: indexPath)
     }
 
+    /// Runs `body` holding an exclusive `flock` of the repository directory (which exists).
+    /// The lock is the directory's own descriptor, so no lock file sits among the files
+    /// that are served.
     private func withLock<T>(_ body: () throws -> T) throws -> T {
-        try FileSystem.createDirectory(directory)
-        let lockPath = "\(directory)/.lock"
-        let fd = try systemCall("open", lockPath) { open(lockPath, O_RDWR | O_CREAT | O_CLOEXEC, 0o644) }
+        let path = directory
+        let fd = try systemCall("open", path) { open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC) }
         defer { close(fd) }
-        try systemCall("lock", lockPath) { flock(fd, LOCK_EX) }
+        try systemCall("lock", path) { flock(fd, LOCK_EX) }
         return try body()
     }
 
@@ -142,5 +208,38 @@ public struct RepositoryPublisher {
             }
         }
         return verified.index
+    }
+}
+
+/// The packages one publish has written, to take back when the publish fails.
+private struct PackagesWritten {
+    let repository: String
+    private var files: [String] = []
+    private var directories: [String] = []
+
+    init(repository: String) { self.repository = repository }
+
+    /// Packs `item` into its place under `packages/`, and returns its release.
+    mutating func build(_ item: RepositoryPublisher.Item) throws -> Release {
+        let packageDirectory = "packages/\(item.app.rawValue)"
+        // '+' (build metadata) is fine in a path but some object stores read it as a space.
+        let fileName = "\(item.app.rawValue)-\(item.version.text.replacing("+", with: "_")).\(PackageBuilder.fileExtension)"
+        let relativePath = "\(packageDirectory)/\(fileName)"
+        for directory in ["\(repository)/packages", "\(repository)/\(packageDirectory)"] where FileSystem.kind(at: directory) == nil {
+            try FileSystem.createDirectory(directory)
+            directories.append(directory)
+        }
+        let path = "\(repository)/\(relativePath)"
+        let existed = FileSystem.exists(path)
+        let digest = try PackageBuilder.build(from: item.sourceDirectory, to: path)
+        if !existed { files.append(path) }
+        return try Release(version: item.version, package: relativePath, sha256: digest.sha256, size: digest.size,
+                           installedSize: digest.installedSize, files: digest.files, notes: item.notes)
+    }
+
+    /// Removes what ``build(_:)`` created, newest first.
+    func undo() {
+        for file in files.reversed() { unlink(file) }
+        for directory in directories.reversed() { rmdir(directory) }
     }
 }
