@@ -111,6 +111,7 @@ public struct DaemonConfiguration: Sendable {
         server = ServerOptions(
             maximumPendingBytes: Int(try size("max-client-queue", Int64(defaultServer.maximumPendingBytes))),
             maximumSubscriptionsPerConnection: try count("max-subscriptions", defaultServer.maximumSubscriptionsPerConnection),
+            maximumBatchLength: try count("max-batch", defaultServer.maximumBatchLength),
             checkInterval: try duration("check-interval", defaultServer.checkInterval),
             checkRetryInterval: try duration("check-retry-interval", defaultServer.checkRetryInterval),
             maximumConnections: try count("max-clients", defaultServer.maximumConnections),

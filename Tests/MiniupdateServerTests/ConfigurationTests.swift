@@ -38,6 +38,7 @@ import Testing
             idle-timeout = 1500ms
             keep-alive-timeout = 5s
             log-level = debug
+            max-batch = 8
             """
         var configuration = try parse(text)
         #expect(configuration.engine.repository == "https://updates.example.com/stable")
@@ -49,6 +50,7 @@ import Testing
         #expect(configuration.engine.limits.transfer.idleTimeout == .milliseconds(1500))
         #expect(configuration.engine.limits.transfer.keepAliveTimeout == .seconds(5))
         #expect(configuration.logLevel == .debug)
+        #expect(configuration.server.maximumBatchLength == 8)
 
         configuration = try parse(text, environment: ["MINIUPDATE_SOCKET": "/run/from-env.sock"])
         #expect(configuration.socketPath == "/run/from-env.sock")

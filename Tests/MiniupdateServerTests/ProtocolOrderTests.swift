@@ -1,6 +1,8 @@
 import Foundation
+import MiniupdateCore
 import MiniupdateEngine
 import MiniupdateRepository
+import MiniupdateServer
 import MiniupdateTestSupport
 import Testing
 
@@ -95,6 +97,67 @@ import Testing
                 try await client.request(9, "status")
                 #expect(try await client.next(where: { $0["id"] != nil })?.id == 9)
             }
+        }
+        await harness.remove()
+    }
+}
+
+/// An app's cold start is its first subscribe while no other connection subscribes to it,
+/// and the daemon checks the app at each one, as the seed's platform does at every cold
+/// start: that is how an app process triggers its own check.
+@Suite struct ColdStartTests {
+    static let app = "com.example.weather"
+
+    /// The first fresh (not replayed) `onCheckForUpdate` on `client`.
+    static func freshCheck(_ client: LineClient) async throws -> [String: Any]? {
+        try await client.next { $0.method == "onCheckForUpdate" && $0.params["replay"] == nil }
+    }
+
+    @Test func everyColdStartChecksTheApp() async throws {
+        let harness = try await ServerHarness.make()
+        try harness.repo.publish(Self.app, "1.0.0")
+        try await harness.serve(options: ServerOptions(checkRetryInterval: .zero)) { engine, _ in
+            try await engine.install(AppID(Self.app))
+            // First start: nothing new.
+            try await LineClient.with(path: harness.socketPath) { client in
+                try await client.request(1, "subscribe", #"{"app":"\#(Self.app)"}"#)
+                #expect(try await Self.freshCheck(client)?.params["hasUpdate"] as? Bool == false)
+            }
+            // The publisher releases 1.1.0; the app's next cold start finds it, with no
+            // request but its subscribe.
+            try harness.repo.publish(Self.app, "1.1.0")
+            try await LineClient.with(path: harness.socketPath) { client in
+                try await client.request(1, "subscribe", #"{"app":"\#(Self.app)"}"#)
+                let checked = try #require(try await Self.freshCheck(client))
+                #expect(checked.params["hasUpdate"] as? Bool == true)
+                #expect(checked.params["version"] as? String == "1.1.0")
+                #expect(try await client.next(where: isEvent("onUpdateReady"))?.params["version"] as? String == "1.1.0")
+            }
+        }
+        await harness.remove()
+    }
+
+    /// A repository that is down is asked once per `check-retry-interval`, however many
+    /// apps start: the next cold start within it gets the failure from the replay.
+    @Test func aColdStartWithinTheRetryIntervalReplaysTheLastOutcome() async throws {
+        let harness = try await ServerHarness.make(http: true)
+        try harness.repo.publish(Self.app, "1.0.0")
+        try await harness.serve { engine, _ in
+            try await engine.install(AppID(Self.app))
+            harness.http!.setFault(.status(503), for: "/index.signed")
+            try await LineClient.with(path: harness.socketPath) { client in
+                try await client.request(1, "subscribe", #"{"app":"\#(Self.app)"}"#)
+                #expect(try await client.next(where: isEvent("onUpdateFailed"))?.params["replay"] == nil)
+            }
+            let fetches = harness.http!.requests(to: "/index.signed").count
+            try await LineClient.with(path: harness.socketPath) { client in
+                try await client.request(1, "subscribe", #"{"app":"\#(Self.app)"}"#)
+                #expect(try await client.next(where: isEvent("onUpdateFailed"))?.params["replay"] as? Bool == true)
+                // The connection's next request is answered after its subscribe was handled.
+                try await client.request(2, "status")
+                #expect(try await client.next(where: isResponse(2)) != nil)
+            }
+            #expect(harness.http!.requests(to: "/index.signed").count == fetches)
         }
         await harness.remove()
     }
