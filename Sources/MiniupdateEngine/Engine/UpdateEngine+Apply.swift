@@ -60,6 +60,7 @@ extension UpdateEngine {
             throw UpdateError(.unknownApp, "the repository has no app \(app)")
         }
         if let record = apps[app], let installed = record.installed, !record.isDevelopment, !(installed < release.version) {
+            recordInstallCheck(app, against: index)
             return ApplyResult(app: app, version: installed, previousVersion: nil)
         }
         let isNew = apps[app]?.isInstalled != true
@@ -88,7 +89,17 @@ extension UpdateEngine {
         guard let staged = record.persisted.staged, !(staged < release.version) else {
             throw UpdateError(.noUpdateReady, "\(app) \(release.version) was not staged")
         }
-        return try switchTo(app, staged, event: .installed)
+        let result = try switchTo(app, staged, event: .installed)
+        recordInstallCheck(app, against: index)
+        return result
+    }
+
+    /// An install fetched the index and took its latest version: that is a check of the
+    /// app, and its status says when it was.
+    private func recordInstallCheck(_ app: AppID, against index: RepositoryIndex) {
+        guard apps[app] != nil else { return }
+        _ = apps[app]?.recordCheck(against: index, now: now())
+        save(app)
     }
 
     /// Makes `app` a development install: `current` points at `directory`, a tree the
