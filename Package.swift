@@ -55,8 +55,9 @@ let package = Package(
         ),
         // Linux calls that Swift's Glibc module does not expose.
         .target(name: "CMiniupdateSystem"),
-        // What every layer shares: the error type and its one table of codes, and the
-        // strict JSON scan. No dependencies, so the client SDK can carry it.
+        // What every layer shares: app ids and versions, the error type and its one table
+        // of codes, the strict JSON scan, durations and sizes as written, the release's
+        // version. No dependencies, so the client SDK can carry it.
         .target(name: "MiniupdateCore", swiftSettings: strict),
         // The repository format: ids, versions, keys, the signed index and packages.
         // No I/O beyond local files, no network: the publisher's tool and the engine share it.
@@ -136,6 +137,16 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // What the three commands share: exit statuses, --json and --quiet, errors that
+        // name the fix, suggestions, human times and sizes, colour on a terminal only.
+        .target(
+            name: "MiniupdateCommandLine",
+            dependencies: [
+                "MiniupdateCore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: strict
+        ),
         // libsystemd (Debian: libsystemd-dev), for sd_notify, sd_listen_fds and the journal.
         .systemLibrary(
             name: "CSystemd",
@@ -155,6 +166,7 @@ let package = Package(
         .executableTarget(
             name: "miniupdated",
             dependencies: [
+                "MiniupdateCommandLine",
                 "MiniupdateCore",
                 "MiniupdateDaemon",
                 "MiniupdateSystemd",
@@ -168,6 +180,7 @@ let package = Package(
         .executableTarget(
             name: "miniupdatectl",
             dependencies: [
+                "MiniupdateCommandLine",
                 "MiniupdateClient",
                 "MiniupdateCore",
                 "MiniupdateProtocol",
@@ -180,6 +193,7 @@ let package = Package(
         .executableTarget(
             name: "miniupdate-bench",
             dependencies: [
+                "MiniupdateCore",
                 "MiniupdateRepository",
                 "MiniupdateEngine",
                 "MiniupdateClient",
@@ -205,6 +219,7 @@ let package = Package(
         .executableTarget(
             name: "miniupdate-repo",
             dependencies: [
+                "MiniupdateCommandLine",
                 "MiniupdateCore",
                 "MiniupdateRepository",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -216,6 +231,7 @@ let package = Package(
         .target(
             name: "MiniupdateTestSupport",
             dependencies: [
+                "MiniupdateCore",
                 "MiniupdateRepository",
                 "CArchive",
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -228,7 +244,7 @@ let package = Package(
         ),
         .testTarget(
             name: "MiniupdateRepositoryTests",
-            dependencies: ["MiniupdateCore", "MiniupdateRepository", "MiniupdateTestSupport"],
+            dependencies: ["MiniupdateCommandLine", "MiniupdateCore", "MiniupdateRepository", "MiniupdateTestSupport"],
             swiftSettings: strict
         ),
         .testTarget(

@@ -10,7 +10,15 @@ set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 OUT=$(mkdir -p "${1:-$PWD}" && cd "${1:-$PWD}" && pwd)
-VERSION=$(sed -n '1s/^miniupdate (\([^)]*\)).*/\1/p' "$ROOT/packaging/debian/changelog")
+# The version is written once, in Swift (every command's --version reads it); the
+# changelog's newest entry and the man pages must say the same.
+VERSION=$(sed -n 's/^ *public static let version = "\([^"]*\)".*/\1/p' "$ROOT/Sources/MiniupdateCore/Release.swift")
+CHANGELOG_VERSION=$(sed -n '1s/^miniupdate (\([^)]*\)).*/\1/p' "$ROOT/packaging/debian/changelog")
+[ -n "$VERSION" ] || { echo "error: no version in Sources/MiniupdateCore/Release.swift" >&2; exit 1; }
+if [ "$VERSION" != "$CHANGELOG_VERSION" ]; then
+    echo "error: Sources/MiniupdateCore/Release.swift says $VERSION, packaging/debian/changelog's newest entry $CHANGELOG_VERSION; add a changelog entry" >&2
+    exit 1
+fi
 ARCH=$(dpkg --print-architecture)
 SCRATCH=${MINIUPDATE_RELEASE_BUILD_DIR:-$ROOT/.build-release}
 PACKAGE="$OUT/miniupdate_${VERSION}_${ARCH}.deb"
@@ -53,6 +61,8 @@ install -d -m755 "$STAGE/etc/miniupdate/keys"
 install -D -m644 "$ROOT/packaging/man/miniupdated.8" "$STAGE/usr/share/man/man8/miniupdated.8"
 install -D -m644 "$ROOT/packaging/man/miniupdatectl.1" "$STAGE/usr/share/man/man1/miniupdatectl.1"
 install -D -m644 "$ROOT/packaging/man/miniupdate-repo.1" "$STAGE/usr/share/man/man1/miniupdate-repo.1"
+# The header's "miniupdate X.Y.Z" is this build's version.
+sed -i "1s/\"miniupdate [^\"]*\"/\"miniupdate $VERSION\"/" "$STAGE"/usr/share/man/man*/*
 gzip -9n "$STAGE"/usr/share/man/man*/*
 
 for command in miniupdated miniupdatectl miniupdate-repo; do

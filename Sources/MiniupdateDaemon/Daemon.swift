@@ -1,4 +1,5 @@
 import Logging
+import MiniupdateCore
 import MiniupdateEngine
 import MiniupdateProtocol
 import MiniupdateRepository
@@ -14,8 +15,6 @@ import UnixSignals
 /// socket, report ready, then serve and run the cold-start check of every app in the
 /// background. Readiness never waits on the network.
 public struct Daemon: Sendable {
-    public static let version = "0.1.0"
-
     public let flags: DaemonFlags
     public let logger: Logger
     /// Where the life cycle is reported; nil: as log lines, at the configured log level.
@@ -32,7 +31,11 @@ public struct Daemon: Sendable {
 
     /// Runs until SIGTERM or SIGINT (or cancellation), then shuts down gracefully.
     public func run() async throws {
-        let configuration = try DaemonConfiguration.load(flags)
+        try await run(configuration: DaemonConfiguration.load(flags))
+    }
+
+    /// Runs with `configuration`, already loaded from ``flags`` (a reload loads them again).
+    public func run(configuration: DaemonConfiguration) async throws {
         var logger = self.logger
         logger.logLevel = configuration.logLevel
         let notifier = self.notifier ?? LoggingNotifier(logger: logger)
@@ -42,7 +45,7 @@ public struct Daemon: Sendable {
         OpenFileLimit.raise(toServe: configuration.server.maximumConnections, logger: logger)
         MemoryPolicy.apply()
         let engine = try await UpdateEngine(configuration: configuration.engine, logger: logger)
-        let server = UpdateServer(engine: engine, options: configuration.server, daemonVersion: Self.version, logger: logger)
+        let server = UpdateServer(engine: engine, options: configuration.server, daemonVersion: MiniupdateRelease.version, logger: logger)
         let listener: UpdateServer.Listener
         do {
             if let inheritedSocket {

@@ -1,11 +1,7 @@
 import ArgumentParser
-import FoundationEssentials
+import MiniupdateCommandLine
 import MiniupdateCore
 import MiniupdateRepository
-
-#if canImport(Glibc)
-import Glibc
-#endif
 
 struct Keygen: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Create an Ed25519 signing key: KEY (mode 0600) and KEY.pub.")
@@ -16,28 +12,20 @@ struct Keygen: ParsableCommand {
     @Flag(name: .long, help: "Replace existing key files.")
     var force = false
 
-    func run() throws {
-        try runReportingErrors {
-            let publicPath = output + ".pub"
-            if !force, access(output, F_OK) == 0 || access(publicPath, F_OK) == 0 {
-                throw UpdateError(.invalidArgument, "\(output) or \(publicPath) exists; pass --force to replace it")
-            }
-            let key = RepositorySigningKey()
-            try writeFile(key.fileContents, to: output, mode: 0o600)
-            try writeFile(key.publicKey.fileContents, to: publicPath, mode: 0o644)
-            print("wrote \(output) and \(publicPath) (key id \(key.publicKey.keyID))")
-        }
+    @OptionGroup var display: OutputOptions
+
+    struct Result: Encodable {
+        var privateKey: String
+        var publicKey: String
+        var keyID: String
     }
 
-    private func writeFile(_ text: String, to path: String, mode: mode_t) throws {
-        unlink(path)
-        let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode)
-        guard fd >= 0 else { throw UpdateError(.io, "create \(path): \(String(cString: strerror(errno)))") }
-        defer { close(fd) }
-        let bytes = Array(text.utf8)
-        guard write(fd, bytes, bytes.count) == bytes.count, fsync(fd) == 0 else {
-            throw UpdateError(.io, "write \(path): \(String(cString: strerror(errno)))")
-        }
+    func run() throws {
+        let key = RepositorySigningKey()
+        try key.write(toFile: output, replacing: force)
+        let result = Result(privateKey: output, publicKey: RepositorySigningKey.publicKeyPath(for: output), keyID: key.publicKey.keyID)
+        if display.printJSONIfAsked(result) { return }
+        display.say("wrote \(result.privateKey) and \(result.publicKey) (key id \(result.keyID))")
     }
 }
 
@@ -47,11 +35,11 @@ struct Publish: ParsableCommand {
     @Argument(help: ArgumentHelp("The repository directory; created if missing.", valueName: "REPO_DIR"))
     var repository: String
 
-    @Option(name: .long, help: ArgumentHelp("The app id, such as com.example.weather.", valueName: "APP_ID"))
-    var app: String
+    @Option(name: .long, help: ArgumentHelp("The app id, such as com.example.weather.", valueName: "APP_ID"), transform: ArgumentValue.appID)
+    var app: AppID
 
-    @Option(name: .long, help: ArgumentHelp("The new semantic version; must be higher than the published one.", valueName: "VERSION"))
-    var version: String
+    @Option(name: .long, help: ArgumentHelp("The new semantic version; must be higher than the published one.", valueName: "VERSION"), transform: ArgumentValue.version)
+    var version: Version
 
     @Option(name: .long, help: ArgumentHelp("The app's directory tree.", valueName: "SOURCE_DIR"))
     var from: String
@@ -60,21 +48,33 @@ struct Publish: ParsableCommand {
     var notes: String?
 
     @OptionGroup var signing: SigningOptions
+    @OptionGroup var display: OutputOptions
+
+    struct Result: Encodable {
+        var app: String
+        var release: Release
+        /// What default clients would refuse the release for, if anything.
+        var warning: String?
+    }
 
     func run() throws {
-        try runReportingErrors {
-            let release = try RepositoryPublisher(directory: repository).publish(
-                app: AppID(app), version: Version(version), from: from,
-                key: signing.signingKey(), expiresIn: signing.expiresIn.duration, notes: notes, now: now()
-            )
-            print("published \(app) \(release.version): \(release.package), \(release.size) bytes, sha256 \(release.sha256)")
-            // Published all the same: an administrator may have raised the clients' limits.
-            do {
-                try ExtractionLimits().admit(release, of: AppID(app))
-            } catch let refusal as UpdateError {
-                FileHandleStandardError.write("miniupdate-repo: warning: \(refusal.message); clients with the default max-unpacked-size and max-files will not download it [\(refusal.code)]\n")
-            }
+        let publisher = RepositoryPublisher(directory: repository)
+        let key = try signing.signingKey()
+        let previous = try publisher.currentSigners()
+        let release = try publisher.publish(app: app, version: version, from: from, key: key, rotatingKey: signing.rotateKey,
+                                            expiresIn: signing.expiresIn.duration, notes: notes, now: now())
+        // Published all the same: an administrator may have raised the clients' limits.
+        var warning: String?
+        do {
+            try ExtractionLimits().admit(release, of: app)
+        } catch let refusal as UpdateError {
+            warning = "\(refusal.message); clients with the default max-unpacked-size and max-files will not download it [\(refusal.code)]"
         }
+        let rotation = signing.rotationNotice(key, previous: previous)
+        if display.printJSONIfAsked(Result(app: app.rawValue, release: release, warning: warning)) { return }
+        display.say("published \(app) \(release.version): \(release.package), \(HumanText.bytes(release.size)), sha256 \(release.sha256)")
+        if let warning { Terminal.writeError("miniupdate-repo: warning: \(warning)\n") }
+        if let rotation { Terminal.writeError("miniupdate-repo: \(rotation)\n") }
     }
 }
 
@@ -85,12 +85,22 @@ struct Resign: ParsableCommand {
     var repository: String
 
     @OptionGroup var signing: SigningOptions
+    @OptionGroup var display: OutputOptions
+
+    struct Result: Encodable {
+        var serial: UInt64
+        var expires: Int64
+        var keyID: String
+    }
 
     func run() throws {
-        try runReportingErrors {
-            let index = try RepositoryPublisher(directory: repository).resign(key: signing.signingKey(), expiresIn: signing.expiresIn.duration, now: now())
-            print("signed serial \(index.serial), expires \(formatTime(index.expires))")
-        }
+        let publisher = RepositoryPublisher(directory: repository)
+        let key = try signing.signingKey()
+        let previous = try publisher.currentSigners()
+        let index = try publisher.resign(key: key, rotatingKey: signing.rotateKey, expiresIn: signing.expiresIn.duration, now: now())
+        if display.printJSONIfAsked(Result(serial: index.serial, expires: index.expires, keyID: key.publicKey.keyID)) { return }
+        display.say("signed serial \(index.serial), \(describeExpiry(index.expires, repository: repository))")
+        if let rotation = signing.rotationNotice(key, previous: previous) { Terminal.writeError("miniupdate-repo: \(rotation)\n") }
     }
 }
 
@@ -100,21 +110,22 @@ struct Remove: ParsableCommand {
     @Argument(help: ArgumentHelp("The repository directory.", valueName: "REPO_DIR"))
     var repository: String
 
-    @Option(name: .long, help: ArgumentHelp("The app id to withdraw.", valueName: "APP_ID"))
-    var app: String
+    @Option(name: .long, help: ArgumentHelp("The app id to withdraw.", valueName: "APP_ID"), transform: ArgumentValue.appID)
+    var app: AppID
 
     @Flag(name: .long, help: "Also delete the app's package files.")
     var deletePackages = false
 
     @OptionGroup var signing: SigningOptions
+    @OptionGroup var display: OutputOptions
 
     func run() throws {
-        try runReportingErrors {
-            try RepositoryPublisher(directory: repository).remove(
-                app: AppID(app), deletePackages: deletePackages, key: signing.signingKey(), expiresIn: signing.expiresIn.duration, now: now()
-            )
-            print("removed \(app)")
-        }
+        try RepositoryPublisher(directory: repository).remove(
+            app: app, deletePackages: deletePackages, key: signing.signingKey(), rotatingKey: signing.rotateKey,
+            expiresIn: signing.expiresIn.duration, now: now()
+        )
+        if display.printJSONIfAsked(["removed": app.rawValue]) { return }
+        display.say("removed \(app)")
     }
 }
 
@@ -128,15 +139,30 @@ struct Verify: ParsableCommand {
     var repository: String
 
     @Option(name: .long, help: ArgumentHelp("A trusted public key; may be repeated.", valueName: "KEY.pub"))
-    var publicKey: [String]
+    var publicKey: [String] = []
+
+    @OptionGroup var display: OutputOptions
+
+    struct Result: Encodable {
+        var serial: UInt64
+        var apps: Int
+        var expires: Int64
+    }
+
+    func validate() throws {
+        guard !publicKey.isEmpty else { throw ValidationError("pass at least one --public-key") }
+    }
 
     func run() throws {
-        try runReportingErrors {
-            let keys = try publicKey.map { try RepositoryPublicKey(contentsOfFile: $0) }
-            guard !keys.isEmpty else { throw UpdateError(.invalidArgument, "pass at least one --public-key") }
-            let index = try RepositoryPublisher(directory: repository).verify(trustedKeys: keys, now: now())
-            print("ok: serial \(index.serial), \(index.apps.count) apps, expires \(formatTime(index.expires))")
+        let keys = try publicKey.map { try RepositoryPublicKey(contentsOfFile: $0) }
+        let index: RepositoryIndex
+        do {
+            index = try RepositoryPublisher(directory: repository).verify(trustedKeys: keys, now: now())
+        } catch let error as UpdateError where error.code == .indexExpired {
+            throw CommandFailure(error, hint: "run miniupdate-repo resign \(repository) --key KEY")
         }
+        if display.printJSONIfAsked(Result(serial: index.serial, apps: index.apps.count, expires: index.expires)) { return }
+        display.say("ok: serial \(index.serial), \(HumanText.count(index.apps.count, "app")), \(describeExpiry(index.expires, repository: repository))")
     }
 }
 
@@ -146,41 +172,31 @@ struct List: ParsableCommand {
     @Argument(help: ArgumentHelp("The repository directory.", valueName: "REPO_DIR"))
     var repository: String
 
-    func run() throws {
-        try runReportingErrors {
-            guard let index = try RepositoryPublisher(directory: repository).currentIndex() else {
-                throw UpdateError(.invalidArgument, "\(repository) is not a repository (no \(SignedIndex.fileName))")
-            }
-            print("serial \(index.serial), published \(formatTime(index.published)), expires \(formatTime(index.expires))")
-            let rows = index.apps.sorted { $0.key < $1.key }.map { app, release in
-                [app.rawValue, release.version.text, "\(release.size)", "\(release.files)", String(release.sha256.prefix(16))]
-            }
-            printTable(header: ["APP", "VERSION", "SIZE", "FILES", "SHA256"], rows: rows)
+    @OptionGroup var display: OutputOptions
+
+    struct Result: Encodable {
+        var serial: UInt64
+        var published: Int64
+        var expires: Int64
+        var apps: [App]
+
+        struct App: Encodable {
+            var app: String
+            var release: Release
         }
     }
-}
 
-func printTable(header: [String], rows: [[String]]) {
-    let all = [header] + rows
-    let widths = header.indices.map { column in all.map { $0[column].count }.max() ?? 0 }
-    for row in all {
-        print(row.enumerated().map { column, cell in
-            column == row.count - 1 ? cell : cell.padding(toLength: widths[column])
-        }.joined(separator: "  "))
+    func run() throws {
+        guard let index = try RepositoryPublisher(directory: repository).currentIndex() else {
+            throw UpdateError(.invalidArgument, "\(repository) is not a repository (no \(SignedIndex.fileName))")
+        }
+        let apps = index.apps.sorted { $0.key < $1.key }
+        if display.printJSONIfAsked(Result(serial: index.serial, published: index.published, expires: index.expires,
+                                           apps: apps.map { .init(app: $0.key.rawValue, release: $0.value) })) { return }
+        display.say("serial \(index.serial), published \(HumanText.utcTime(index.published)), \(describeExpiry(index.expires, repository: repository))")
+        guard !display.quiet else { return }
+        TextTable.print(["APP", "VERSION", "SIZE", "FILES", "SHA256"], apps.map { app, release in
+            [app.rawValue, release.version.text, HumanText.bytes(release.size), "\(release.files)", String(release.sha256.prefix(16))]
+        })
     }
-}
-
-extension String {
-    func padding(toLength length: Int) -> String {
-        count >= length ? self : self + String(repeating: " ", count: length - count)
-    }
-}
-
-/// UTC, ISO 8601, to the second.
-func formatTime(_ seconds: Int64) -> String {
-    var time = time_t(seconds)
-    var parts = tm()
-    gmtime_r(&time, &parts)
-    func two(_ value: Int32) -> String { value < 10 ? "0\(value)" : "\(value)" }
-    return "\(parts.tm_year + 1900)-\(two(parts.tm_mon + 1))-\(two(parts.tm_mday))T\(two(parts.tm_hour)):\(two(parts.tm_min)):\(two(parts.tm_sec))Z"
 }

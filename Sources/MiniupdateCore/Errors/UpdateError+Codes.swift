@@ -1,6 +1,6 @@
 /// The one table of miniupdate's error codes: each code's name, its JSON-RPC number and,
 /// in its comment, what it means. `docs/errors.md` and `docs/protocol.md` list the same
-/// table, and a test keeps the three in step. Numbers never change meaning; a new code
+/// table, and `ErrorTableTests` keeps the three in step. Numbers never change meaning; a new code
 /// takes a new number.
 extension UpdateError.Code {
     // Requests the daemon refuses (1000s).
