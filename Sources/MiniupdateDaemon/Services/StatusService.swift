@@ -77,7 +77,7 @@ struct StatusService: Service, CustomStringConvertible {
         }
         let ready = status.apps.filter { $0.stagedVersion != nil }.count
         let failed = status.apps.filter { $0.state == .failed }.count
-        var text = "Idle: \(status.apps.count) apps, \(ready) update\(ready == 1 ? "" : "s") ready"
+        var text = "Idle: \(status.apps.count) app\(status.apps.count == 1 ? "" : "s"), \(ready) update\(ready == 1 ? "" : "s") ready"
         if failed > 0 { text += ", \(failed) failed" }
         text += ", last check \(status.lastCheck.map(clockTime) ?? "never")"
         return text
@@ -89,27 +89,5 @@ struct StatusService: Service, CustomStringConvertible {
         localtime_r(&time, &parts)
         func two(_ value: Int32) -> String { value < 10 ? "0\(value)" : "\(value)" }
         return "\(two(parts.tm_hour)):\(two(parts.tm_min)):\(two(parts.tm_sec))"
-    }
-}
-
-/// Sends the watchdog's sign of life at half the supervisor's interval, but only after
-/// proving the daemon healthy: the engine actor answers, and every event loop runs a task.
-/// A stuck actor or loop stops the pings, and systemd restarts the daemon.
-struct WatchdogService: Service, CustomStringConvertible {
-    let engine: UpdateEngine
-    let notifier: any LifecycleNotifier
-    let interval: Duration
-    let logger: Logger
-    var description: String { "watchdog" }
-
-    func run() async throws {
-        while !Task.isCancelled, !Task.isShuttingDownGracefully {
-            await engine.ping()
-            for loop in MultiThreadedEventLoopGroup.singleton.makeIterator() {
-                try await loop.submit {}.get()
-            }
-            notifier.watchdog()
-            try await EventLoopTimer.sleep(for: interval)
-        }
     }
 }
