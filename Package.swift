@@ -226,14 +226,18 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
-        // Fixtures shared by the test targets: a loopback HTTP repository server and
-        // repository builders.
+        // Fixtures shared by the test targets: a loopback HTTP repository server,
+        // repository builders, the engine and socket server in one process, a raw
+        // protocol client, and waits on conditions.
         .target(
             name: "MiniupdateTestSupport",
             dependencies: [
-                "MiniupdateCore",
-                "MiniupdateRepository",
                 "CArchive",
+                "MiniupdateCore",
+                "MiniupdateEngine",
+                "MiniupdateRepository",
+                "MiniupdateServer",
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -247,18 +251,46 @@ let package = Package(
             dependencies: ["MiniupdateCommandLine", "MiniupdateCore", "MiniupdateRepository", "MiniupdateTestSupport"],
             swiftSettings: strict
         ),
+        // The tests mirror the targets; the process tests run the real executables.
+        .testTarget(
+            name: "MiniupdateProtocolTests",
+            dependencies: ["MiniupdateCore", "MiniupdateProtocol"],
+            swiftSettings: strict
+        ),
         .testTarget(
             name: "MiniupdateServerTests",
-            // The executables are dependencies so that they are built for the process tests.
             dependencies: [
-                "MiniupdateClient", "MiniupdateCore", "MiniupdateDaemon", "MiniupdateEngine", "MiniupdateProtocol",
-                "MiniupdateRepository", "MiniupdateServer", "MiniupdateTestSupport", "miniupdated", "miniupdatectl",
+                "MiniupdateCore", "MiniupdateEngine", "MiniupdateProtocol", "MiniupdateRepository", "MiniupdateServer",
+                "MiniupdateTestSupport",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ],
             // The fuzz corpus is read from the source tree, not bundled.
             exclude: ["FuzzCorpus"],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "MiniupdateClientTests",
+            dependencies: ["MiniupdateClient", "MiniupdateCore", "MiniupdateEngine", "MiniupdateRepository", "MiniupdateTestSupport"],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "MiniupdateDaemonTests",
+            dependencies: [
+                "MiniupdateCore", "MiniupdateDaemon", "MiniupdateEngine", "MiniupdateRepository", "MiniupdateTestSupport",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "MiniupdateProcessTests",
+            // The executables are dependencies so that they are built for these tests.
+            dependencies: [
+                "MiniupdateClient", "MiniupdateCore", "MiniupdateProtocol", "MiniupdateRepository", "MiniupdateTestSupport",
+                "miniupdated", "miniupdatectl", "miniupdate-repo",
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
             swiftSettings: strict
         ),
         .testTarget(

@@ -23,13 +23,21 @@ public enum CommandLineTool {
         let json = arguments.contains("--json")
         let tool = Root._commandName
         do {
-            if let word = arguments.first(where: { !$0.hasPrefix("-") }), !names.isEmpty, !names.contains(word), word != "help" {
+            // The command comes first (global options have been moved after it); a first
+            // word that is an option (`--version`, `--generate-completion-script bash`)
+            // is ArgumentParser's to read.
+            if let word = arguments.first, !word.hasPrefix("-"), !names.isEmpty, !names.contains(word), word != "help" {
                 throw CommandFailure(
                     "unknown command '\(word)'", hint: Suggestion.closest(to: word, in: names).map { "did you mean '\($0)'? See '\(tool) --help'." } ?? "see '\(tool) --help'",
                     exitCode: ExitStatus.usage
                 )
             }
-            var command = try Root.parseAsRoot(arguments)
+            // The asynchronous parse runs asynchronous shell completions (the installed apps).
+            var command = if let asyncRoot = Root.self as? any AsyncParsableCommand.Type {
+                try await asyncRoot.asyncParseAsRoot(arguments)
+            } else {
+                try Root.parseAsRoot(arguments)
+            }
             if var asyncCommand = command as? any AsyncParsableCommand {
                 try await asyncCommand.run()
             } else {

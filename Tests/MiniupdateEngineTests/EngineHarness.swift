@@ -23,17 +23,17 @@ struct EngineHarness: Sendable {
 
     var repositoryURL: String { server?.baseURL ?? repo.fileURL }
 
-    func configuration(limits: EngineLimits = EngineLimits(), keys: [RepositoryPublicKey]? = nil) -> EngineConfiguration {
+    func configuration(limits: EngineLimits = EngineLimits(), keys: [RepositoryPublicKey]? = nil, wallClock: WallClock = .system) -> EngineConfiguration {
         EngineConfiguration(
             stateDirectory: state.sub("state"), cacheDirectory: state.sub("cache"),
-            repository: repositoryURL, trustedKeys: keys ?? [repo.publicKey], limits: limits
+            repository: repositoryURL, trustedKeys: keys ?? [repo.publicKey], limits: limits, wallClock: wallClock
         )
     }
 
-    func makeEngine(limits: EngineLimits = EngineLimits(), keys: [RepositoryPublicKey]? = nil, logger: Logger? = nil) async throws -> UpdateEngine {
+    func makeEngine(limits: EngineLimits = EngineLimits(), keys: [RepositoryPublicKey]? = nil, wallClock: WallClock = .system, logger: Logger? = nil) async throws -> UpdateEngine {
         var quiet = Logger(label: "test")
         quiet.logLevel = .critical
-        return try await UpdateEngine(configuration: configuration(limits: limits, keys: keys), logger: logger ?? quiet)
+        return try await UpdateEngine(configuration: configuration(limits: limits, keys: keys, wallClock: wallClock), logger: logger ?? quiet)
     }
 
     /// Runs `body` with an engine whose background work runs until `body` returns.

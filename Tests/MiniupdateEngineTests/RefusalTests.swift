@@ -181,6 +181,22 @@ import Testing
         #expect(code == .transferTooSlow)
     }
 
+    /// The engine reads the time from its configured clock: an index that expires in a
+    /// minute is expired to an engine whose clock says an hour from now, with no waiting.
+    @Test func expiryIsJudgedByTheEnginesClock() async throws {
+        let harness = try await EngineHarness.make(http: false)
+        try harness.repo.publish(Self.app, "1.0.0", expiresIn: .seconds(60))
+        try preinstall([Self.app], version: "1.0.0", in: harness)
+        let later = try await harness.makeEngine(wallClock: .fixed(at: RepositoryFixture.now + 3600))
+        try await EngineHarness.run(later) { engine, _ in
+            let error = await #expect(throws: UpdateError.self) { try await engine.check(appID(Self.app)) }
+            #expect(error?.code == .indexExpired)
+        }
+        let now = try await harness.withEngine { engine, _ in try await engine.check(appID(Self.app)) }
+        #expect(now.hasUpdate == false)
+        await harness.remove()
+    }
+
     /// The low-speed window counts the body's bytes, not the wait for the response head:
     /// a small package whose head comes late is no slow transfer (it was refused before).
     @Test func aLateResponseHeadIsNoSlowTransfer() async throws {

@@ -155,17 +155,18 @@ extension UpdateFlowTests {
         try harness.repo.publish(Self.weather, "1.0.0")
         try preinstall([Self.weather], version: "1.0.0", in: harness)
         let first = try harness.repo.publish(Self.weather, "1.1.0")
-        harness.server!.setFault(.delay(.milliseconds(600)), for: "/" + first.package)
+        // 1.1.0's package waits at the server until 1.2.0 is published and checked.
+        harness.server!.setFault(.hold, for: "/" + first.package)
+        let server = harness.server!
         try await harness.withEngine { engine, events in
             #expect(try await engine.check(appID(Self.weather)).version == version("1.1.0"))
-            try await Task.sleep(for: .milliseconds(100))
+            try await waitUntil { server.heldRequests == 1 }
             try harness.repo.publish(Self.weather, "1.2.0")
             #expect(try await engine.check(appID(Self.weather)).version == version("1.2.0"))
+            server.releaseHeldRequests()
+            // 1.2.0 waits for 1.1.0's download to end, so by its ready 1.1.0's is over.
             try await events.wait(for: Self.weather) { $0 == .ready(version: version("1.2.0")) }
-            // Whatever happened to 1.1.0 has happened by now: its held response went out.
-            let server = harness.server!
-            try await waitUntil { server.requests(to: "/" + first.package).count == 1 }
-            try await Task.sleep(for: .milliseconds(300))
+            #expect(server.requests(to: "/" + first.package).count == 1)
             #expect(!events.of(Self.weather).contains { $0.isFailed }, "\(events.of(Self.weather))")
             #expect(try await engine.status(of: appID(Self.weather)).stagedVersion == version("1.2.0"))
             try await engine.applyUpdate(appID(Self.weather))
@@ -234,11 +235,3 @@ func preinstall(_ apps: [String], version: String, in harness: EngineHarness) th
     }
 }
 
-/// Polls `condition` for up to ten seconds; background clean-up is asynchronous.
-func waitUntil(_ condition: () -> Bool, sourceLocation: SourceLocation = #_sourceLocation) async throws {
-    for _ in 0..<1000 {
-        if condition() { return }
-        try await Task.sleep(for: .milliseconds(10))
-    }
-    Issue.record("condition not met within 10 s", sourceLocation: sourceLocation)
-}

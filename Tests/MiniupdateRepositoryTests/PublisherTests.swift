@@ -122,6 +122,9 @@ import Testing
             try repo.publisher.publish(app: AppID("com.example.news"), version: Version("1.0.0"), from: escaping, key: repo.key, expiresIn: .seconds(60), now: RepositoryFixture.now)
         }
         #expect(throws: UpdateError.self) { try repo.publish("com.example.weather", "0.9.0") }
+        // Expiries count whole seconds: half a second would sign an index expired at once.
+        let instant = #expect(throws: UpdateError.self) { try repo.publish("com.example.weather", "2.0.0", expiresIn: .milliseconds(500)) }
+        #expect(instant?.code == .invalidArgument)
         #expect(try FileManager.default.subpathsOfDirectory(atPath: repo.repositoryPath).sorted() == listing)
     }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 @testable import MiniupdateServer
+import MiniupdateTestSupport
 import NIOCore
 import NIOPosix
 import Synchronization

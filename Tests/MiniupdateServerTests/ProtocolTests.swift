@@ -69,9 +69,14 @@ import Testing
             try harness.repo.publish(Self.app, "1.2.0")
             try await engine.check(AppID(Self.app))
             for await event in events where event.kind == .ready(version: try Version("1.2.0")) { break }
-            let rolledBack = try await engine.rollback(AppID(Self.app))
-            #expect(rolledBack.version == (try Version("1.0.0")))
-            try await Task.sleep(for: .milliseconds(200))
+            // A listener hears the rollback: then the hub has recorded it for the replay.
+            try await LineClient.with(path: harness.socketPath) { early in
+                try await early.request(1, "subscribe", #"{"app":"\#(Self.app)"}"#)
+                #expect(try await early.next(where: isResponse(1)) != nil)
+                let rolledBack = try await engine.rollback(AppID(Self.app))
+                #expect(rolledBack.version == (try Version("1.0.0")))
+                #expect(try await early.next { $0.method == "onUpdateApplied" && $0.params["replay"] == nil } != nil)
+            }
             try await LineClient.with(path: harness.socketPath) { late in
                 try await late.request(1, "subscribe", #"{"app":"\#(Self.app)"}"#)
                 let subscribed = try #require(try await late.next(where: isResponse(1)))
@@ -265,13 +270,17 @@ import Testing
     @Test func aClientDisconnectingMidRequestDoesNotDisturbTheDaemon() async throws {
         let harness = try await ServerHarness.make(http: true)
         try harness.repo.publish(Self.app, "1.0.0")
-        harness.http!.setFault(.delay(.milliseconds(500)), for: "/index.signed")
+        harness.http!.setFault(.hold, for: "/index.signed")
+        let http = harness.http!
         try await harness.serve { engine, _ in
             try await LineClient.with(path: harness.socketPath) { client in
                 try await client.request(1, "install", #"{"app":"\#(Self.app)"}"#)
-                try await Task.sleep(for: .milliseconds(100))
+                // The install is under way: its fetch waits at the server.
+                try await waitUntil { http.heldRequests > 0 }
                 client.close()
             }
+            http.setFault(nil, for: "/index.signed")
+            http.releaseHeldRequests()
             // The install the client asked for still completes, and the daemon serves others.
             try await waitUntil { harness.current(Self.app) == "versions/1.0.0" }
             try await LineClient.with(path: harness.socketPath) { client in
@@ -292,9 +301,9 @@ import Testing
                 try await reader.request(1, "subscribe", #"{"app":"\#(Self.app)"}"#)
                 #expect(try await reader.next(where: isResponse(1)) != nil)
                 // A raw socket that subscribes and then never reads.
+                // Its subscribe is handled among the first rounds; the rest overflow it.
                 let silent = try silentSubscriber(path: harness.socketPath, app: Self.app)
                 defer { close(silent) }
-                try await Task.sleep(for: .milliseconds(200))
                 for round in 0..<400 {
                     try await reader.request(1000 + round, "simulate", #"{"app":"\#(Self.app)","outcome":"ready"}"#)
                     #expect(try await reader.next(where: isResponse(1000 + round)) != nil, "round \(round)")
@@ -347,41 +356,4 @@ import Testing
         }
         await harness.remove()
     }
-}
-
-/// Connects, subscribes to `app`, and returns the descriptor without ever reading it.
-func silentSubscriber(path: String, app: String) throws -> Int32 {
-    let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
-    var receiveBuffer: Int32 = 4096
-    setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &receiveBuffer, socklen_t(MemoryLayout<Int32>.size))
-    guard withUnixAddress(path, { connect(fd, $0, $1) }) == 0 else { throw POSIXError(.ECONNREFUSED) }
-    let request = Array("{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"subscribe\",\"params\":{\"app\":\"\(app)\"}}\n".utf8)
-    _ = request.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
-    return fd
-}
-
-/// Calls `body` with the `sockaddr_un` of `path` (for connect and bind).
-func withUnixAddress<T>(_ path: String, _ body: (UnsafePointer<sockaddr>, socklen_t) -> T) -> T {
-    var address = sockaddr_un()
-    address.sun_family = sa_family_t(AF_UNIX)
-    withUnsafeMutableBytes(of: &address.sun_path) { raw in
-        for (index, byte) in path.utf8.prefix(raw.count - 1).enumerated() { raw[index] = byte }
-    }
-    return withUnsafePointer(to: &address) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { body($0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
-    }
-}
-
-/// Whether the peer closed `fd` (reads, discarding, until EOF or an error, without blocking).
-func peerClosed(_ fd: Int32) -> Bool {
-    var buffer = [UInt8](repeating: 0, count: 1 << 16)
-    while true {
-        let count = recv(fd, &buffer, buffer.count, Int32(MSG_DONTWAIT))
-        if count == 0 { return true }
-        if count < 0 { return errno != EAGAIN && errno != EWOULDBLOCK }
-    }
-}
-
-func bindUnix(_ fd: Int32, _ path: String) throws {
-    guard withUnixAddress(path, { bind(fd, $0, $1) }) == 0 else { throw POSIXError(.EADDRINUSE) }
 }

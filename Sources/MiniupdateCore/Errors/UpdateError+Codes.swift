@@ -28,7 +28,7 @@ extension UpdateError.Code {
     public static let versionNotNewer = Self("version-not-newer", 1011)
     /// A connection already subscribes to `max-subscriptions` apps.
     public static let tooManySubscriptions = Self("too-many-subscriptions", 1012)
-    /// Another process holds the state or cache directory, or the repository's lock.
+    /// Another process holds the state or cache directory (a second daemon on them).
     public static let inUse = Self("in-use", 1013)
     /// The key does not sign the repository's current index.
     public static let keyMismatch = Self("key-mismatch", 1014)

@@ -14,6 +14,8 @@ struct MemoryReleaseService: Service, CustomStringConvertible {
     let engine: UpdateEngine
     var quietPeriod: Duration = .seconds(1)
     var release: @Sendable () -> Void = MemoryPolicy.releaseFreeMemory
+    /// How it waits out ``quietPeriod``: on an event loop's timer, or a test's clock.
+    var sleep: @Sendable (Duration) async throws -> Void = EventLoopTimer.sleep(for:)
     var description: String { "memory release" }
 
     /// Counts batches of events; read to tell whether any came during a wait.
@@ -43,7 +45,7 @@ struct MemoryReleaseService: Service, CustomStringConvertible {
                         guard seen != released else { continue }
                         do {
                             while true {
-                                try await EventLoopTimer.sleep(for: quietPeriod)
+                                try await sleep(quietPeriod)
                                 let now = activity.batches.load(ordering: .relaxed)
                                 if now == seen { break }
                                 seen = now

@@ -24,16 +24,21 @@ import MiniupdateCore
 /// another key would be refused by every client (`untrusted-key`). Moving to a new key is
 /// explicit (`rotatingKey`), because every client's trusted key must change with it.
 public struct RepositoryPublisher {
+    /// The repository's root directory, without a trailing slash.
     public let directory: String
 
+    /// A publisher of the repository at `directory`, which need not exist yet: the first
+    /// publish creates it. Touches nothing until a method is called.
     public init(directory: String) {
         self.directory = directory.count > 1 && directory.hasSuffix("/") ? String(directory.dropLast()) : directory
     }
 
+    /// The path of the repository's `index.signed`.
     public var indexPath: String { "\(directory)/\(SignedIndex.fileName)" }
 
     /// The repository's current index, read without trust decisions (it is the publisher's
-    /// own), or nil for a repository that does not exist yet.
+    /// own), or nil for a repository that does not exist yet. Throws
+    /// ``UpdateError/Code/indexMalformed`` for an index that does not parse.
     public func currentIndex() throws -> RepositoryIndex? {
         try current()?.index
     }
@@ -47,11 +52,16 @@ public struct RepositoryPublisher {
 
     /// One app version to publish.
     public struct Item: Sendable {
+        /// The app to publish a version of.
         public var app: AppID
+        /// The version to publish; it must be higher than the app's latest in the index.
         public var version: Version
+        /// The directory whose tree becomes the package (its contents, not the directory itself).
         public var sourceDirectory: String
+        /// Release notes for people, at most ``Release/maximumNotesLength`` bytes; nil for none.
         public var notes: String?
 
+        /// An item publishing `sourceDirectory` as `version` of `app`.
         public init(app: AppID, version: Version, sourceDirectory: String, notes: String? = nil) {
             self.app = app
             self.version = version
@@ -60,7 +70,8 @@ public struct RepositoryPublisher {
         }
     }
 
-    /// Packs `sourceDirectory` as `version` of `app` and publishes it.
+    /// Packs `sourceDirectory` as `version` of `app` and publishes it, as
+    /// ``publish(_:key:rotatingKey:expiresIn:now:)`` does for one item, and returns its release.
     /// Refuses a version that is not higher than the app's latest.
     @discardableResult
     public func publish(app: AppID, version: Version, from sourceDirectory: String, key: RepositorySigningKey, rotatingKey: Bool = false,
@@ -72,6 +83,18 @@ public struct RepositoryPublisher {
     /// unless every item can be published: a missing source, a version not higher than the
     /// published one or a key that did not sign the current index leaves the directory as
     /// it was (a new repository is not even created).
+    ///
+    /// The new index is signed by `key` alone, published at `now` (seconds since the Unix
+    /// epoch) and expires `expiresIn` later, counted in whole seconds. Returns the items'
+    /// releases, in order.
+    ///
+    /// Throws ``UpdateError/Code/invalidArgument`` for an `expiresIn` that is not positive,
+    /// an app listed twice or a source that is not a directory;
+    /// ``UpdateError/Code/keyMismatch`` when `key` did not sign the current index and
+    /// `rotatingKey` is false; ``UpdateError/Code/versionNotNewer``;
+    /// ``UpdateError/Code/indexMalformed`` when the current index does not parse; the errors
+    /// of ``PackageBuilder/build(from:to:)``; and ``UpdateError/Code/noSpace`` or
+    /// ``UpdateError/Code/io``.
     public func publish(_ items: [Item], key: RepositorySigningKey, rotatingKey: Bool = false, expiresIn: Duration, now: Int64) throws -> [Release] {
         try Self.checkExpiry(expiresIn)
         var apps: Set<AppID> = []
@@ -115,7 +138,11 @@ public struct RepositoryPublisher {
     }
 
     /// Signs the current index again with a higher serial and a new expiry, for example
-    /// before it expires, or, `rotatingKey`, with a new key.
+    /// before it expires, or, `rotatingKey`, with a new key. Returns the index as written.
+    ///
+    /// Throws ``UpdateError/Code/invalidArgument`` when the directory has no index or
+    /// `expiresIn` is not positive, ``UpdateError/Code/keyMismatch``,
+    /// ``UpdateError/Code/indexMalformed``, ``UpdateError/Code/noSpace`` or ``UpdateError/Code/io``.
     public func resign(key: RepositorySigningKey, rotatingKey: Bool = false, expiresIn: Duration, now: Int64) throws -> RepositoryIndex {
         try Self.checkExpiry(expiresIn)
         guard FileSystem.exists(indexPath) else { throw notARepository() }
@@ -128,7 +155,11 @@ public struct RepositoryPublisher {
         }
     }
 
-    /// Withdraws `app` from the index, and deletes its packages when asked.
+    /// Withdraws `app` from the index, and deletes its packages when asked (after the new
+    /// index is written, so no client is sent to a deleted package).
+    ///
+    /// Throws ``UpdateError/Code/unknownApp`` when the index has no `app`, and otherwise as
+    /// ``resign(key:rotatingKey:expiresIn:now:)`` does.
     public func remove(app: AppID, deletePackages: Bool, key: RepositorySigningKey, rotatingKey: Bool = false, expiresIn: Duration, now: Int64) throws {
         try Self.checkExpiry(expiresIn)
         guard FileSystem.exists(indexPath) else { throw notARepository() }
@@ -153,7 +184,7 @@ public struct RepositoryPublisher {
     }
 
     private static func checkExpiry(_ expiresIn: Duration) throws {
-        guard expiresIn > .zero else { throw UpdateError(.invalidArgument, "the expiry must be in the future") }
+        guard expiresIn >= .seconds(1) else { throw UpdateError(.invalidArgument, "the index must stay valid for at least a second (expiries count whole seconds)") }
     }
 
     /// Refuses `key` unless a valid signature of `envelope` is by it, or `rotating`.
@@ -190,7 +221,14 @@ public struct RepositoryPublisher {
     }
 
     /// Checks the repository exactly as a client would: the index with `trustedKeys` at
-    /// time `now`, then every package's size and SHA-256. Returns the verified index.
+    /// time `now` (seconds since the Unix epoch), then every package's size and SHA-256.
+    /// Returns the verified index.
+    ///
+    /// Throws the errors of ``IndexVerifier/verify(_:now:lastAccepted:)`` (no rollback check:
+    /// nothing was accepted before), ``UpdateError/Code/notFound`` for a missing package,
+    /// ``UpdateError/Code/packageTooLarge`` or ``UpdateError/Code/packageTruncated`` for a
+    /// package of the wrong size, ``UpdateError/Code/digestMismatch``, and
+    /// ``UpdateError/Code/io`` when a file cannot be read, the index included.
     public func verify(trustedKeys: [RepositoryPublicKey], now: Int64) throws -> RepositoryIndex {
         let bytes = try FileSystem.readFile(indexPath, limit: 256 << 20)
         let verified = try IndexVerifier(trustedKeys: trustedKeys).verify(bytes, now: now, lastAccepted: nil)

@@ -3,28 +3,33 @@ import Logging
 import MiniupdateEngine
 import MiniupdateRepository
 import MiniupdateServer
-import MiniupdateTestSupport
 import Testing
 
 /// A repository, an engine and the socket server, in this process, for one test.
-struct ServerHarness: Sendable {
-    let repo: RepositoryFixture
-    let state: TemporaryDirectory
-    let http: TestHTTPServer?
-    var socketPath: String { state.sub("sock") }
+public struct ServerHarness: Sendable {
+    public let repo: RepositoryFixture
+    public let state: TemporaryDirectory
+    public let http: TestHTTPServer?
+    public var socketPath: String { state.sub("sock") }
 
-    static func make(http: Bool = false) async throws -> ServerHarness {
+    public init(repo: RepositoryFixture, state: TemporaryDirectory, http: TestHTTPServer?) {
+        self.repo = repo
+        self.state = state
+        self.http = http
+    }
+
+    public static func make(http: Bool = false) async throws -> ServerHarness {
         let repo = try RepositoryFixture()
         try FileManager.default.createDirectory(atPath: repo.repositoryPath, withIntermediateDirectories: true)
         return ServerHarness(repo: repo, state: try TemporaryDirectory("mu-server"), http: http ? try await TestHTTPServer(root: repo.repositoryPath) : nil)
     }
 
-    func configuration() -> EngineConfiguration {
+    public func configuration() -> EngineConfiguration {
         EngineConfiguration(stateDirectory: state.sub("state"), cacheDirectory: state.sub("cache"), repository: http?.baseURL ?? repo.fileURL, trustedKeys: [repo.publicKey])
     }
 
     /// Runs the server until `body` returns.
-    func serve<T: Sendable>(options: ServerOptions = ServerOptions(), _ body: @Sendable (UpdateEngine, UpdateServer) async throws -> T) async throws -> T {
+    public func serve<T: Sendable>(options: ServerOptions = ServerOptions(), _ body: @Sendable (UpdateEngine, UpdateServer) async throws -> T) async throws -> T {
         var logger = Logger(label: "test")
         logger.logLevel = .critical
         let engine = try await UpdateEngine(configuration: configuration(), logger: logger)
@@ -39,11 +44,11 @@ struct ServerHarness: Sendable {
         }
     }
 
-    func current(_ app: String) -> String? {
+    public func current(_ app: String) -> String? {
         try? FileManager.default.destinationOfSymbolicLink(atPath: state.sub("state/apps/\(app)/current"))
     }
 
-    func remove() async {
+    public func remove() async {
         try? await http?.shutdown()
         repo.remove()
         state.remove()
@@ -51,14 +56,14 @@ struct ServerHarness: Sendable {
 }
 
 extension Dictionary where Key == String, Value == Any {
-    var method: String? { self["method"] as? String }
-    var params: [String: Any] { self["params"] as? [String: Any] ?? [:] }
-    var result: [String: Any]? { self["result"] as? [String: Any] }
-    var error: [String: Any]? { self["error"] as? [String: Any] }
-    var errorCode: Int? { error?["code"] as? Int }
-    var errorReason: String? { (error?["data"] as? [String: Any])?["reason"] as? String }
-    var id: Int? { self["id"] as? Int }
+    public var method: String? { self["method"] as? String }
+    public var params: [String: Any] { self["params"] as? [String: Any] ?? [:] }
+    public var result: [String: Any]? { self["result"] as? [String: Any] }
+    public var error: [String: Any]? { self["error"] as? [String: Any] }
+    public var errorCode: Int? { error?["code"] as? Int }
+    public var errorReason: String? { (error?["data"] as? [String: Any])?["reason"] as? String }
+    public var id: Int? { self["id"] as? Int }
 }
 
-func isResponse(_ id: Int) -> ([String: Any]) -> Bool { { $0.id == id } }
-func isEvent(_ method: String) -> ([String: Any]) -> Bool { { $0.method == method } }
+public func isResponse(_ id: Int) -> ([String: Any]) -> Bool { { $0.id == id } }
+public func isEvent(_ method: String) -> ([String: Any]) -> Bool { { $0.method == method } }

@@ -31,6 +31,26 @@ import Testing
         #expect(err.isEmpty)
     }
 
+    /// Completion scripts are generated (the .deb ships them), and offer the installed apps.
+    @Test func completionsAreGeneratedAndOfferTheInstalledApps() async throws {
+        for tool in ["miniupdatectl", "miniupdate-repo", "miniupdated"] {
+            for shell in ["bash", "zsh", "fish"] {
+                let (status, out, err) = try await run("\(DaemonProcess.binaries)/\(tool)", ["--generate-completion-script", shell])
+                #expect(status == 0, "\(tool) \(shell): \(err)")
+                #expect(!out.isEmpty)
+            }
+        }
+        let harness = try await ServerHarness.make()
+        try harness.repo.publish(Self.app, "1.0.0")
+        let daemon = try await DaemonProcess.start(harness)
+        defer { daemon.signal(SIGKILL) }
+        #expect(try await ctl(["install", Self.app], socket: harness.socketPath).0 == 0)
+        let (status, out, err) = try await run(Self.ctlPath, ["---completion", "apply", "--", "positional@0", "3", "0", "apply", "--socket", harness.socketPath, ""])
+        #expect(status == 0, "\(err)")
+        #expect(out.split(separator: "\n").contains(Substring(Self.app)), "\(out)")
+        await harness.remove()
+    }
+
     @Test func everyCommandSaysItsVersionFromOnePlace() async throws {
         for tool in ["miniupdatectl", "miniupdate-repo", "miniupdated"] {
             let (status, out, _) = try await run("\(DaemonProcess.binaries)/\(tool)", ["--version"])

@@ -113,15 +113,6 @@ func waitUntilStaged(_ version: String, socket: String, sourceLocation: SourceLo
                         sourceLocation: sourceLocation)
 }
 
-/// Polls `condition` (asynchronous or not) for up to ten seconds.
-func waitUntil(_ condition: @Sendable () async -> Bool, sourceLocation: SourceLocation = #_sourceLocation) async throws {
-    for _ in 0..<1000 {
-        if await condition() { return }
-        try await Task.sleep(for: .milliseconds(10))
-    }
-    Issue.record("condition not met within 10 s", sourceLocation: sourceLocation)
-}
-
 extension ServerHarness {
     func writePublicKey() throws -> String {
         let path = state.sub("trusted.pub")
@@ -269,20 +260,25 @@ extension ServerHarness {
             let watch = Process()
             watch.executableURL = URL(fileURLWithPath: "\(DaemonProcess.binaries)/miniupdatectl")
             watch.arguments = ["watch", Self.app, "--socket", harness.socketPath] + (json ? ["--json"] : [])
-            let out = Pipe()
-            watch.standardOutput = out
+            let output = harness.state.sub("watch-\(json).out")
+            _ = FileManager.default.createFile(atPath: output, contents: nil)
+            watch.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: output))
             try watch.run()
-            try await Task.sleep(for: .milliseconds(500))
-            _ = try await ctl(["simulate", Self.app, "--failed"], socket: harness.socketPath)
-            try await Task.sleep(for: .milliseconds(500))
+            // Simulated until the watch, once subscribed, prints the failure.
+            let expected = json ? "\"onUpdateFailed\"" : "\(Self.app): update failed 1.0.1-simulated: simulated failure [simulated]"
+            try await waitUntil {
+                _ = try? await ctl(["simulate", Self.app, "--failed"], socket: harness.socketPath)
+                return readText(output)?.contains(expected) == true
+            }
             watch.terminate()
             watch.waitUntilExit()
-            let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            let text = readText(output) ?? ""
             if json {
                 let lines = text.split(separator: "\n").compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
                 #expect(lines.contains { $0["method"] as? String == "onUpdateFailed" })
+                #expect(lines.count == text.split(separator: "\n").count, "every line is one JSON object")
             } else {
-                #expect(text.contains("\(Self.app): update failed 1.0.1-simulated: simulated failure [simulated]"))
+                #expect(text.contains(expected))
             }
         }
         await harness.remove()
