@@ -19,6 +19,8 @@ public enum DaemonClientError: Error, Sendable, CustomStringConvertible {
     /// The daemon sent something this client cannot read.
     case malformedResponse(String)
 
+    /// A sentence for people, such as
+    /// `cannot reach miniupdated at /run/…: No such file or directory`.
     public var description: String {
         switch self {
         case .unreachable(let path, let reason, _): "cannot reach miniupdated at \(path): \(reason)"
@@ -31,6 +33,7 @@ public enum DaemonClientError: Error, Sendable, CustomStringConvertible {
 
 /// A notification from the daemon: its method, the event it decodes to, and the raw line.
 public struct DaemonNotification: Sendable {
+    /// The notification's method, such as `onUpdateReady`.
     public var method: String
     /// Nil for a method this version does not know (clients ignore those), or params
     /// that do not decode.
@@ -48,7 +51,9 @@ public final class DaemonClient: Sendable {
     private let outbound: NIOAsyncChannelOutboundWriter<ByteBuffer>
     private let pending = Mutex<State>(State())
     private let nextID = Atomic<Int64>(0)
-    /// Every notification, in the order the daemon sent them.
+    /// Every notification, in the order the daemon sent them. App events come only for
+    /// apps this connection subscribes to (`Method.Subscribe`); the stream ends when the
+    /// connection closes. Iterate it from one task.
     public let notifications: AsyncStream<DaemonNotification>
     private let notificationSink: AsyncStream<DaemonNotification>.Continuation
 
@@ -57,7 +62,8 @@ public final class DaemonClient: Sendable {
         var closed = false
     }
 
-    /// The socket path clients use: `MINIUPDATE_SOCKET`, or the default.
+    /// The socket path clients use: `MINIUPDATE_SOCKET` when set and not empty, or else
+    /// `/run/miniupdate/miniupdate.sock`.
     public static var defaultSocketPath: String {
         if let value = getenv(WireProtocol.socketEnvironmentVariable), value.pointee != 0 {
             return String(cString: value)
@@ -71,6 +77,16 @@ public final class DaemonClient: Sendable {
     }
 
     /// Connects to the daemon, runs `body`, and closes the connection.
+    ///
+    /// ```swift
+    /// try await DaemonClient.withConnection { client in
+    ///     let result = try await client.call(Method.Install(app: "com.example.weather"))
+    ///     print(result.version)
+    /// }
+    /// ```
+    ///
+    /// Throws ``DaemonClientError/unreachable(path:reason:errno:)`` when the socket cannot
+    /// be connected to, and whatever `body` throws.
     public static func withConnection<Result: Sendable>(
         socketPath: String = DaemonClient.defaultSocketPath,
         _ body: @Sendable (DaemonClient) async throws -> Result
@@ -131,6 +147,14 @@ public final class DaemonClient: Sendable {
     /// ```swift
     /// let status = try await client.call(Method.Status())
     /// ```
+    ///
+    /// `Method` and the result types are in `MiniupdateProtocol`. Throws
+    /// ``DaemonClientError/rpc(_:)`` when the daemon refuses the request (its
+    /// `RPCError.reason` is the code, such as `no-update-ready` or `not-permitted`),
+    /// ``DaemonClientError/disconnected`` when the connection closes first, and
+    /// ``DaemonClientError/malformedResponse(_:)`` for a result that does not decode. It
+    /// waits until the response arrives or the connection closes; cancelling the calling
+    /// task does not end the wait.
     public func call<Request: RPCMethod>(_ request: Request) async throws -> Request.Result {
         let id = nextID.wrappingAdd(1, ordering: .relaxed).newValue
         let response = ResponseSlot()

@@ -6,35 +6,63 @@ import MiniupdateProtocol
 import Synchronization
 
 /// An update event of one app, as Swift code receives it.
+///
+/// Each case is one of the daemon's notifications (`onCheckForUpdate`,
+/// `onDownloadProgress`, …) about the manager's app; versions are version strings such as
+/// `1.1.0`.
 public enum UpdateEvent: Sendable, Equatable {
+    /// A check finished; `version` is the version on offer when `hasUpdate` is true.
     case checkForUpdate(hasUpdate: Bool, version: String?)
+    /// `bytes` of the `total` bytes of `version` are downloaded, about four times a second
+    /// at most. Only ``UpdateManager/events()`` delivers these; no callback does.
     case downloadProgress(version: String, bytes: Int64, total: Int64)
+    /// `version` is downloaded, verified and staged: ``UpdateManager/applyUpdate()`` can
+    /// switch to it.
     case updateReady(version: String)
+    /// A check, download, verification or staging failed; `version` is nil when the check
+    /// itself failed. `error.reason` is the stable code, such as `digest-mismatch`.
     case updateFailed(version: String?, error: ErrorPayload)
+    /// The app now runs `version`; `previousVersion` is what it ran before, if anything.
+    /// `simulated` is true after a simulated update, which changed nothing on disk.
     case updateApplied(version: String, previousVersion: String?, simulated: Bool)
 }
 
 /// The answer `onCheckForUpdate` callbacks receive, as in the seed API: `res.hasUpdate`.
 public struct CheckForUpdateResponse: Sendable, Equatable {
+    /// Whether the repository offers a newer version; its download then starts by itself.
     public var hasUpdate: Bool
+    /// The version on offer; nil when ``hasUpdate`` is false.
     public var version: String?
 }
 
+/// What `onUpdateReady` callbacks receive: the update that ``UpdateManager/applyUpdate()``
+/// would switch to.
 public struct UpdateReadyInfo: Sendable, Equatable {
+    /// The staged version, such as `1.1.0`.
     public var version: String
 }
 
+/// What `onUpdateFailed` callbacks receive.
 public struct UpdateFailure: Sendable, Equatable {
+    /// The version being fetched; nil when the check itself failed.
     public var version: String?
+    /// The daemon's error: `code` (a number), `reason` (the stable string code, such as
+    /// `repository-unreachable`) and `message` (for people).
     public var error: ErrorPayload
 }
 
+/// An update the app now runs: what ``UpdateManager/applyUpdate()`` returns and what the
+/// `onRestart` hook receives.
 public struct AppliedUpdate: Sendable, Equatable {
+    /// The version the app now runs; for a simulated update, the made-up version.
     public var version: String
+    /// The version the app ran before; nil when it had none (a first install, or over a
+    /// development tree). After a rollback, the version rolled back from.
     public var previousVersion: String?
     /// True after a `simulate`d update: nothing changed on disk.
     public var simulated: Bool
 
+    /// An applied update.
     public init(version: String, previousVersion: String?, simulated: Bool) {
         self.version = version
         self.previousVersion = previousVersion
@@ -58,8 +86,11 @@ public struct AppliedUpdate: Sendable, Equatable {
 /// app's state on every subscribe, and an event that repeats what was delivered last (the
 /// same check result, the same ready version, the same failure) is not delivered again.
 public final class UpdateManager: Sendable {
+    /// The app's id, such as `com.example.weather`.
     public let app: String
+    /// The daemon's socket.
     public let socketPath: String
+    /// How long ``run()`` waits before connecting again after a failure or a disconnect.
     public let reconnectDelay: Duration
 
     private struct Callbacks {
@@ -82,31 +113,51 @@ public final class UpdateManager: Sendable {
     private let nextStreamID = Atomic<UInt64>(0)
     private let client = Mutex<DaemonClient?>(nil)
 
+    /// A manager for `app`; nothing connects until ``run()``.
+    ///
+    /// The socket is ``DaemonClient/defaultSocketPath`` unless given, and the reconnect
+    /// delay half a second.
     public init(app: String, socketPath: String = DaemonClient.defaultSocketPath, reconnectDelay: Duration = .milliseconds(500)) {
         self.app = app
         self.socketPath = socketPath
         self.reconnectDelay = reconnectDelay
     }
 
+    /// Adds a callback for every finished check of the app, as the seed's
+    /// `onCheckForUpdate`: `res.hasUpdate` says whether a newer version is on offer (its
+    /// download then starts by itself). A result equal to the last one announced is not
+    /// announced again. Callbacks run in the order they were added, on the task running
+    /// ``run()``: return quickly.
     public func onCheckForUpdate(_ callback: @escaping @Sendable (CheckForUpdateResponse) -> Void) {
         callbacks.withLock { $0.checkForUpdate.append(callback) }
     }
 
+    /// Adds a callback for an update that is downloaded, verified and staged: ask the user,
+    /// then call ``applyUpdate()``. A version is announced once, until an update is applied.
     public func onUpdateReady(_ callback: @escaping @Sendable (UpdateReadyInfo) -> Void) {
         callbacks.withLock { $0.updateReady.append(callback) }
     }
 
+    /// Adds a callback for a failed check, download, verification or staging. A failure
+    /// equal to the last one announced is dropped until an update is ready or applied.
     public func onUpdateFailed(_ callback: @escaping @Sendable (UpdateFailure) -> Void) {
         callbacks.withLock { $0.updateFailed.append(callback) }
     }
 
     /// Called after an update was applied (by this app or an admin): the app should load
     /// its new files. Without a hook, the process re-executes itself.
+    ///
+    /// There is one hook: a second call replaces the first. It is also called after a
+    /// rollback and after a simulated update.
     public func onRestart(_ callback: @escaping @Sendable (AppliedUpdate) -> Void) {
         callbacks.withLock { $0.restart = callback }
     }
 
     /// Every event from now on, for Swift-native code.
+    ///
+    /// The stream gets what the callbacks get, after the same dropping of repeats, plus
+    /// ``UpdateEvent/downloadProgress(version:bytes:total:)``. Events flow only while
+    /// ``run()`` runs, and the stream ends when ``run()`` returns.
     public func events() -> AsyncStream<UpdateEvent> {
         let (stream, continuation) = AsyncStream.makeStream(of: UpdateEvent.self)
         let id = nextStreamID.wrappingAdd(1, ordering: .relaxed).newValue
@@ -118,6 +169,13 @@ public final class UpdateManager: Sendable {
     }
 
     /// Applies the downloaded update: call it after ``onUpdateReady(_:)``.
+    ///
+    /// The restart hook (``onRestart(_:)``) runs too, when the daemon's `onUpdateApplied`
+    /// arrives; without a hook the process re-executes itself, possibly before this call
+    /// returns. Throws ``DaemonClientError/unreachable(path:reason:errno:)`` while ``run()``
+    /// is not connected, and ``DaemonClientError/rpc(_:)`` when the daemon refuses: reason
+    /// `no-update-ready` before an update is staged, `not-permitted` when the process's
+    /// user may not apply updates of this app.
     @discardableResult
     public func applyUpdate() async throws -> AppliedUpdate {
         let result = try await withClient { try await $0.call(Method.ApplyUpdate(app: self.app)) }
@@ -125,6 +183,9 @@ public final class UpdateManager: Sendable {
     }
 
     /// Asks the daemon to check now; the outcome also arrives through the callbacks.
+    ///
+    /// Throws as ``applyUpdate()`` does; `not-permitted` unless the process runs as the
+    /// app's owner, an admin or the daemon's user.
     @discardableResult
     public func checkForUpdate() async throws -> CheckForUpdateResponse {
         let result = try await withClient { try await $0.call(Method.CheckForUpdate(app: self.app)) }
@@ -140,6 +201,13 @@ public final class UpdateManager: Sendable {
 
     /// Connects, subscribes and delivers events until the calling task is cancelled,
     /// reconnecting after every disconnect.
+    ///
+    /// Run it for the app's whole life, in its own task: ``applyUpdate()`` and
+    /// ``checkForUpdate()`` use its connection. Its subscribe is the app's cold start when
+    /// no other process subscribes to the app, and the daemon then checks it; the daemon
+    /// also replays the app's state, so an app that starts late still hears of a staged
+    /// update. Failures to reach the daemon are not thrown: it
+    /// tries again after ``reconnectDelay``. When it returns, every ``events()`` stream ends.
     public func run() async throws {
         while !Task.isCancelled {
             do {

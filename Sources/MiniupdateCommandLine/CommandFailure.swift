@@ -5,16 +5,22 @@ import MiniupdateCore
 /// programs (`reason` and `code` in `--json` output), what to do about it, and the exit
 /// status.
 public struct CommandFailure: Error, Sendable, CustomStringConvertible {
+    /// What went wrong, for people: printed after `tool: error:`, or as `message` in JSON.
     public var message: String
     /// miniupdate's error code, such as `no-update-ready`, or for failures of the command
-    /// line itself `usage`, `daemon-unreachable`, `permission-denied` or `failed`.
+    /// line itself `usage`, `daemon-unreachable`, `permission-denied`, `configuration` or
+    /// `failed`.
     public var reason: String
     /// The number of `reason`: its JSON-RPC code, or for the command line's own the exit status.
     public var code: Int
     /// The fix, when there is one to name: `systemctl start miniupdated.socket`.
     public var hint: String?
+    /// The status the command exits with (see ``ExitStatus``).
     public var exitCode: ExitCode
 
+    /// A failure of the command line itself. `reason` defaults to the one `exitCode`
+    /// stands for (`usage`, `daemon-unreachable`, `permission-denied`, `configuration`,
+    /// or `failed` for any other status), and ``code`` is the exit status.
     public init(_ message: String, reason: String? = nil, hint: String? = nil, exitCode: ExitCode = ExitStatus.failure) {
         self.message = message
         self.reason = reason ?? Self.reason(of: exitCode)
@@ -57,5 +63,6 @@ public struct CommandFailure: Error, Sendable, CustomStringConvertible {
         }
     }
 
+    /// `message [reason]`, then the hint on a line of its own when there is one.
     public var description: String { "\(message) [\(reason)]\(hint.map { "\n\($0)" } ?? "")" }
 }

@@ -33,14 +33,23 @@ public enum Terminal {
 
 /// Text attributes, written only when colour is on.
 public struct Style: Sendable {
+    /// Whether the attributes are written; when false, every method returns its text
+    /// unchanged.
     public let enabled: Bool
 
+    /// A style that writes attributes when `enabled`; by default, when standard output is
+    /// a terminal that takes colour (``Terminal/usesColour(fd:)``).
     public init(enabled: Bool = Terminal.usesColour()) { self.enabled = enabled }
 
+    /// `text` in bold (SGR 1).
     public func bold(_ text: String) -> String { wrap(text, "1") }
+    /// `text` in red (SGR 31): errors and failures.
     public func red(_ text: String) -> String { wrap(text, "31") }
+    /// `text` in green (SGR 32): good news, such as an update ready.
     public func green(_ text: String) -> String { wrap(text, "32") }
+    /// `text` in yellow (SGR 33), for warnings.
     public func yellow(_ text: String) -> String { wrap(text, "33") }
+    /// `text` dimmed (SGR 2), for details of less importance.
     public func dim(_ text: String) -> String { wrap(text, "2") }
 
     private func wrap(_ text: String, _ code: String) -> String {

@@ -11,6 +11,8 @@ public enum TextTable {
         }
     }
 
+    /// Prints the table's ``lines(_:_:)`` on stdout. Every row needs as many cells as
+    /// `header`.
     public static func print(_ header: [String], _ rows: [[String]]) {
         for line in lines(header, rows) { Swift.print(line) }
     }

@@ -9,6 +9,8 @@ public enum WireProtocol {
     public static let defaultSocketPath = "/run/miniupdate/miniupdate.sock"
     /// The environment variable that names the socket for the daemon and its clients.
     public static let socketEnvironmentVariable = "MINIUPDATE_SOCKET"
-    /// The longest line, newline excluded, either side accepts.
+    /// The longest request line, in bytes and newline excluded, that the daemon accepts by
+    /// default: 1 MiB, as `docs/protocol.md` fixes it. A longer line gets `invalid request` with `"id": null`,
+    /// and its connection is closed. Lines from the daemon may be longer (a large `status`).
     public static let maximumLineLength = 1 << 20
 }

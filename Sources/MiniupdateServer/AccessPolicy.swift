@@ -6,16 +6,22 @@ import MiniupdateProtocol
 
 /// Who is on the other end of a connection, from `SO_PEERCRED`.
 public struct PeerCredentials: Sendable, Equatable, CustomStringConvertible {
+    /// The peer's process id at the time it connected; for logs only, never for decisions.
     public var pid: pid_t
+    /// The peer's effective user id: what ``AccessPolicy`` decides by.
     public var uid: uid_t
+    /// The peer's effective primary group id; its supplementary groups are looked up only
+    /// when an admin method needs them.
     public var gid: gid_t
 
+    /// Credentials as given, for tests and for a peer known by other means.
     public init(pid: pid_t, uid: uid_t, gid: gid_t) {
         self.pid = pid
         self.uid = uid
         self.gid = gid
     }
 
+    /// `uid <uid> pid <pid>`, for logs and refusals.
     public var description: String { "uid \(uid) pid \(pid)" }
 
     /// The groups of user `uid` (whose primary group is `gid`), as `initgroups` would set them.
@@ -48,10 +54,15 @@ public struct PeerCredentials: Sendable, Equatable, CustomStringConvertible {
 public struct AccessPolicy: Sendable, Equatable {
     /// The daemon's own uid: its timer job and its operator.
     public var daemonUID: uid_t
+    /// The group whose members are administrators (`admin-group` in the configuration),
+    /// as its primary or a supplementary group; nil when there is none.
     public var adminGroup: gid_t?
     /// App id → the uid that may apply that app's updates.
     public var appOwners: [String: uid_t]
 
+    /// A policy whose administrators are root, `daemonUID` and members of `adminGroup`, and
+    /// whose app owners are `appOwners`. The defaults make only root and this process's
+    /// user administrators.
     public init(daemonUID: uid_t = getuid(), adminGroup: gid_t? = nil, appOwners: [String: uid_t] = [:]) {
         self.daemonUID = daemonUID
         self.adminGroup = adminGroup

@@ -39,6 +39,11 @@ public struct ServerOptions: Sendable {
     /// embedded in one user's process, like the demo).
     public var accessPolicy: AccessPolicy?
 
+    /// Options with the given values. The defaults are the documented ones
+    /// (`docs/configuration.md`, `docs/protocol.md`): 1 MiB lines, 8 MiB of unread output,
+    /// 16 requests in flight, 1024 subscriptions and 64-message batches per connection,
+    /// a check at every cold start but at most one a minute per app, 16,384 connections,
+    /// a 512-byte first read buffer, and no access policy (every peer may call everything).
     public init(
         maximumLineLength: Int = 1 << 20,
         maximumPendingBytes: Int = 8 << 20,

@@ -14,6 +14,8 @@ import Synchronization
 /// The daemon's socket front end: accepts clients on a Unix socket and serves protocol v1
 /// over the engine. It only translates; every decision is the engine's.
 public final class UpdateServer: Sendable {
+    /// A bound, listening socket, from ``bind(path:mode:)`` or ``adopt(descriptor:)``, for
+    /// ``serve(_:)``.
     public typealias Listener = NIOAsyncChannel<AcceptedClient, Never>
 
     /// A client connection as accepted: its channel, and its credentials read at accept
@@ -39,6 +41,10 @@ public final class UpdateServer: Sendable {
     private let requests: AsyncStream<ConnectionHandler.Work>
     private let requestSink: AsyncStream<ConnectionHandler.Work>.Continuation
 
+    /// A server over `engine`, reporting `daemonVersion` in `status`. It subscribes to the
+    /// engine's events at once, so none is lost before ``forwardEvents()`` runs; it serves
+    /// nothing until a listener from ``bind(path:mode:)`` or ``adopt(descriptor:)`` is passed to
+    /// ``serve(_:)``.
     public init(engine: UpdateEngine, options: ServerOptions = ServerOptions(), daemonVersion: String, logger: Logger) {
         self.engine = engine
         self.options = options

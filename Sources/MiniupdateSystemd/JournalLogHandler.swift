@@ -14,10 +14,16 @@ import Logging
 /// as journald requires. So `journalctl -u miniupdated MINIUPDATE_APP=com.example.weather`
 /// and `journalctl MESSAGE_ID=…` work.
 public struct JournalLogHandler: LogHandler {
+    /// Metadata added to every entry, under the field names described above; a message's
+    /// own metadata wins over an item with the same key.
     public var metadata: Logger.Metadata = [:]
+    /// The lowest level written; swift-log drops less severe messages before they reach
+    /// this handler.
     public var logLevel: Logger.Level = .info
+    /// The `SYSLOG_IDENTIFIER` of every entry, such as `miniupdated`.
     public let identifier: String
 
+    /// A handler writing entries under `identifier`, at level `info`, with no metadata.
     public init(identifier: String) { self.identifier = identifier }
 
     /// Whether stderr is connected to the journal: `$JOURNAL_STREAM` names the device and
@@ -31,15 +37,20 @@ public struct JournalLogHandler: LogHandler {
         return UInt64(info.st_dev) == device && UInt64(info.st_ino) == inode
     }
 
+    /// The handler's metadata item `key`; nil when there is none.
     public subscript(metadataKey key: String) -> Logger.Metadata.Value? {
         get { metadata[key] }
         set { metadata[key] = newValue }
     }
 
+    /// Writes one entry for `event` to the journal, its metadata merged over the handler's
+    /// ``metadata``.
     public func log(event: LogEvent) {
         write(level: event.level, message: event.message, metadata: event.metadata, file: event.file, function: event.function, line: event.line)
     }
 
+    /// Writes one entry to the journal, with `explicit` merged over the handler's
+    /// ``metadata``. `source` is not recorded.
     public func log(level: Logger.Level, message: Logger.Message, metadata explicit: Logger.Metadata?, source: String, file: String, function: String, line: UInt) {
         write(level: level, message: message, metadata: explicit, file: file, function: function, line: line)
     }

@@ -20,8 +20,12 @@ public enum SocketActivation {
         return descriptor
     }
 
+    /// What systemd passed that is not one listening Unix stream socket, or why the passed
+    /// descriptors could not be read.
     public struct SocketActivationError: Error, CustomStringConvertible {
+        /// The problem, for the log and the administrator.
         public var message: String
+        /// The ``message``.
         public var description: String { message }
     }
 }

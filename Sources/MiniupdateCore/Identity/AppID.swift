@@ -2,6 +2,7 @@
 ///
 /// Ids become directory names, so an `AppID` can only be made by validating a string.
 public struct AppID: Hashable, Sendable, Comparable, CustomStringConvertible, Codable {
+    /// The validated id, such as `com.example.weather`; safe to use as a directory name.
     public let rawValue: String
 
     /// Validates `rawValue`, throwing ``UpdateError/Code/invalidAppID`` when it is not an app id.
@@ -12,6 +13,8 @@ public struct AppID: Hashable, Sendable, Comparable, CustomStringConvertible, Co
         self.rawValue = rawValue
     }
 
+    /// Whether `candidate` is an app id: 1 to 128 bytes of `[a-z0-9._-]`, starting with a
+    /// lower-case letter or digit, with no `..`.
     public static func isValid(_ candidate: String) -> Bool {
         let bytes = Array(candidate.utf8)
         guard (1...128).contains(bytes.count) else { return false }
@@ -30,17 +33,22 @@ public struct AppID: Hashable, Sendable, Comparable, CustomStringConvertible, Co
         return true
     }
 
+    /// Decodes an id from a string, validating it as ``init(_:)`` does: throws
+    /// ``UpdateError/Code/invalidAppID`` when it is not an app id.
     public init(from decoder: any Decoder) throws {
         let string = try decoder.singleValueContainer().decode(String.self)
         try self.init(string)
     }
 
+    /// Encodes the id as a plain string.
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.singleValueContainer()
         try container.encode(rawValue)
     }
 
+    /// The id itself.
     public var description: String { rawValue }
 
+    /// Orders ids bytewise by their text, for stable listings.
     public static func < (lhs: AppID, rhs: AppID) -> Bool { lhs.rawValue < rhs.rawValue }
 }

@@ -9,8 +9,12 @@
 ///
 /// Versions become directory names, so the text is limited to 64 ASCII characters.
 public struct Version: Sendable, Hashable, Comparable, CustomStringConvertible, Codable {
+    /// One dot-separated identifier of a version's pre-release part (after `-`), such as
+    /// `rc` or `1` in `1.0.0-rc.1`.
     public enum PrereleaseIdentifier: Sendable, Hashable {
+        /// An identifier of digits only, compared numerically and below any alphanumeric one.
         case numeric(UInt64)
+        /// An identifier with at least one letter or hyphen, compared in ASCII order.
         case alphanumeric(String)
     }
 
@@ -37,16 +41,25 @@ public struct Version: Sendable, Hashable, Comparable, CustomStringConvertible, 
 
     private let parts: Parts
 
+    /// The `MAJOR` number.
     public var major: UInt64 { parts.major }
+    /// The `MINOR` number.
     public var minor: UInt64 { parts.minor }
+    /// The `PATCH` number.
     public var patch: UInt64 { parts.patch }
+    /// The pre-release identifiers, in order; empty for a release.
     public var prerelease: [PrereleaseIdentifier] { parts.prerelease }
+    /// The build metadata identifiers (after `+`), in order; empty when there are none.
+    /// They play no part in ordering.
     public var build: [String] { parts.build }
     /// The exact text this version was parsed from.
     public var text: String { parts.text }
 
+    /// The longest version text accepted, in bytes (versions become directory names).
     public static let maximumLength = 64
 
+    /// Parses `text` as a semantic version of at most ``maximumLength`` characters, throwing
+    /// ``UpdateError/Code/invalidVersion`` when it is not one.
     public init(_ text: String) throws {
         func invalid(_ why: String) -> UpdateError {
             UpdateError(.invalidVersion, "invalid version \(String(reflecting: String(text.prefix(80)))): \(why)")
@@ -101,15 +114,20 @@ public struct Version: Sendable, Hashable, Comparable, CustomStringConvertible, 
         return UInt64(text)
     }
 
+    /// The exact text this version was parsed from.
     public var description: String { text }
 
     /// Equality is textual (`1.0.0+a` ≠ `1.0.0+b`); use ``hasSamePrecedence(as:)`` to ignore build metadata.
     public static func == (lhs: Version, rhs: Version) -> Bool { lhs.parts === rhs.parts || lhs.text == rhs.text }
 
+    /// Hashes the text, consistent with `==`.
     public func hash(into hasher: inout Hasher) { hasher.combine(text) }
 
+    /// Whether neither version is newer than the other: equal apart from build metadata.
     public func hasSamePrecedence(as other: Version) -> Bool { !(self < other) && !(other < self) }
 
+    /// Whether `lhs` has lower precedence than `rhs`, by the rules of ``Version``: true when
+    /// `rhs` would be an update of `lhs`.
     public static func < (lhs: Version, rhs: Version) -> Bool {
         let (lhs, rhs) = (lhs.parts, rhs.parts)
         if lhs.major != rhs.major { return lhs.major < rhs.major }
@@ -131,11 +149,14 @@ public struct Version: Sendable, Hashable, Comparable, CustomStringConvertible, 
         return lhs.prerelease.count < rhs.prerelease.count
     }
 
+    /// Decodes a version from a string, parsing it as ``init(_:)`` does: throws
+    /// ``UpdateError/Code/invalidVersion`` when it is not a valid version.
     public init(from decoder: any Decoder) throws {
         let string = try decoder.singleValueContainer().decode(String.self)
         try self.init(string)
     }
 
+    /// Encodes the version as its exact text.
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.singleValueContainer()
         try container.encode(text)

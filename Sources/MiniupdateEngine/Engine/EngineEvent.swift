@@ -4,6 +4,7 @@ import Synchronization
 
 /// Something that happened to one app, in the order it happened.
 public struct EngineEvent: Sendable, Equatable {
+    /// What happened.
     public enum Kind: Sendable, Equatable {
         /// A check finished. `version` is the version on offer when `hasUpdate` is true.
         case checked(hasUpdate: Bool, version: Version?)
@@ -19,12 +20,15 @@ public struct EngineEvent: Sendable, Equatable {
         case rolledBack(version: Version, from: Version)
     }
 
+    /// The app it happened to.
     public var app: AppID
+    /// What happened.
     public var kind: Kind
     /// Made up by ``UpdateEngine/simulate(_:_:)``: nothing changed on disk, and listeners
     /// who come later are not told of it.
     public var simulated: Bool
 
+    /// An event; it is real (not ``simulated``) unless said otherwise.
     public init(app: AppID, kind: Kind, simulated: Bool = false) {
         self.app = app
         self.kind = kind

@@ -3,16 +3,22 @@ import Synchronization
 /// The events of one engine step, in order, and the step's place among all the engine's
 /// steps: ``sequence`` counts from 1, one per batch, and never repeats.
 public struct EngineEventBatch: RandomAccessCollection, Sendable {
+    /// The batch's number: 1 for the engine's first, then one more for each.
     public let sequence: UInt64
+    /// The step's events, in order.
     public let events: [EngineEvent]
 
+    /// A batch numbered `sequence`.
     public init(sequence: UInt64, events: [EngineEvent]) {
         self.sequence = sequence
         self.events = events
     }
 
+    /// The position of the first event: 0.
     public var startIndex: Int { events.startIndex }
+    /// The position after the last event: the number of events.
     public var endIndex: Int { events.endIndex }
+    /// The event at `position`.
     public subscript(position: Int) -> EngineEvent { events[position] }
 }
 
@@ -22,6 +28,7 @@ public struct EngineEventBatch: RandomAccessCollection, Sendable {
 /// is handed over at once, so a consumer wakes once per step, not once per app.
 /// Consumers that can act on a whole step at once iterate ``batches`` instead.
 public struct EngineEvents: AsyncSequence, Sendable {
+    /// One event of one app.
     public typealias Element = EngineEvent
 
     /// The same events, one batch per engine step; never an empty one.
@@ -30,11 +37,14 @@ public struct EngineEvents: AsyncSequence, Sendable {
     /// one after it.
     public let startSequence: UInt64
 
+    /// Hands out the events of each batch in turn.
     public struct AsyncIterator: AsyncIteratorProtocol {
         var batches: AsyncStream<EngineEventBatch>.AsyncIterator
         var pending: [EngineEvent] = []
         var next = 0
 
+        /// The next event, waiting for the next batch when this one is used up; nil once the
+        /// engine has stopped (or the iterating task is cancelled).
         public mutating func next() async -> EngineEvent? {
             while next == pending.count {
                 guard let batch = await batches.next() else { return nil }
@@ -46,6 +56,8 @@ public struct EngineEvents: AsyncSequence, Sendable {
         }
     }
 
+    /// An iterator over the events of ``batches``. It consumes ``batches``: iterate either
+    /// the events or the batches of one ``EngineEvents`` value, not both.
     public func makeAsyncIterator() -> AsyncIterator {
         AsyncIterator(batches: batches.makeAsyncIterator())
     }

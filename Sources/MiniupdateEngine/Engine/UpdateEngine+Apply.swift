@@ -4,7 +4,14 @@ import MiniupdateRepository
 
 extension UpdateEngine {
     /// Switches `current` to the staged update. Takes a rename and an fsync, whatever the
-    /// app's size; old trees are deleted afterwards in the background.
+    /// app's size; old trees are deleted afterwards in the background. Announces
+    /// ``EngineEvent/Kind/applied(version:previous:)``. When nothing is staged but a
+    /// ``simulate(_:_:)`` ended ready, it applies that simulated update once instead,
+    /// changing nothing on disk.
+    ///
+    /// Throws ``UpdateError/Code/unknownApp`` when `app` is not installed,
+    /// ``UpdateError/Code/noUpdateReady`` when nothing is staged (nothing changes then), or
+    /// the local error of the switch (``UpdateError/Code/io``, ``UpdateError/Code/noSpace``).
     @discardableResult
     public func applyUpdate(_ app: AppID) throws -> ApplyResult {
         let record = try requireApp(app)
@@ -16,7 +23,13 @@ extension UpdateEngine {
     }
 
     /// Goes back to the version before the current one. The version left behind is held
-    /// back: checks do not offer it again until something newer is published.
+    /// back: checks do not offer it again until something newer is published. Announces
+    /// ``EngineEvent/Kind/rolledBack(version:from:)``, then
+    /// ``EngineEvent/Kind/ready(version:)`` when a newer update stays staged.
+    ///
+    /// Throws ``UpdateError/Code/unknownApp`` when `app` is not installed,
+    /// ``UpdateError/Code/noPreviousVersion`` when no previous version is kept, or the local
+    /// error of the switch.
     @discardableResult
     public func rollback(_ app: AppID) throws -> ApplyResult {
         let record = try requireApp(app)
@@ -52,7 +65,15 @@ extension UpdateEngine {
 
     /// Installs the repository's latest version of `app`, or updates to it. An explicit
     /// request: it also lifts a hold left by a rollback. Returns at once when that version
-    /// is already installed.
+    /// is already installed. Otherwise it waits for the download (announcing progress and
+    /// ``EngineEvent/Kind/ready(version:)``), then switches as ``applyUpdate(_:)`` does.
+    ///
+    /// Throws ``UpdateError/Code/unknownApp`` when the repository has no such app; what
+    /// ``check(_:)`` throws for a failed index fetch; the download's, verification's or
+    /// staging's error (such as ``UpdateError/Code/digestMismatch``,
+    /// ``UpdateError/Code/packageTooLarge`` or ``UpdateError/Code/archiveUnsafePath``); or
+    /// ``UpdateError/Code/noUpdateReady`` when the version was not staged after all. A new
+    /// app whose download fails is not left behind.
     @discardableResult
     public func install(_ app: AppID) async throws -> ApplyResult {
         let index = try await refreshIndex()
@@ -103,7 +124,11 @@ extension UpdateEngine {
     }
 
     /// Makes `app` a development install: `current` points at `directory`, a tree the
-    /// developer owns, and the app is never checked.
+    /// developer owns, and the app is never checked. Staged and previous versions are
+    /// dropped.
+    ///
+    /// Throws ``UpdateError/Code/invalidArgument`` when `directory` is not an absolute path
+    /// to a directory, or the local error of the switch.
     public func installDevelopment(_ app: AppID, from directory: String) throws {
         guard directory.hasPrefix("/"), FileSystem.kind(at: directory) == .directory else {
             throw UpdateError(.invalidArgument, "\(directory) is not an absolute path to a directory")

@@ -6,6 +6,15 @@ extension UpdateEngine {
     /// and, when there is something newer, starts downloading it in the background.
     ///
     /// A development install is never checked: it reports no update without any fetch.
+    ///
+    /// Throws ``UpdateError/Code/unknownApp`` when `app` is not installed. Otherwise it
+    /// throws what failed the index fetch: a transport code such as
+    /// ``UpdateError/Code/repositoryUnreachable``, a verification code such as
+    /// ``UpdateError/Code/signatureInvalid`` or ``UpdateError/Code/indexExpired``,
+    /// ``UpdateError/Code/shuttingDown`` when the engine stops, or
+    /// ``UpdateError/Code/cancelled`` when a ``reconfigure(_:)`` overtook the fetch; and
+    /// `CancellationError` when the calling task is cancelled (the shared fetch goes on).
+    /// A failed fetch is also announced as ``EngineEvent/Kind/failed(version:error:)``.
     @discardableResult
     public func check(_ app: AppID) async throws -> CheckResult {
         let record = try requireApp(app)
@@ -21,7 +30,12 @@ extension UpdateEngine {
         return evaluate(app, against: index, now: now())
     }
 
-    /// Checks every installed app with one index fetch.
+    /// Checks every installed app with one index fetch, announcing each app's outcome as
+    /// ``check(_:)`` does; the result holds every installed app, development installs
+    /// (never fetched for) included.
+    ///
+    /// Throws what ``check(_:)`` throws for a failed fetch, after announcing the failure
+    /// for every app it was checking.
     @discardableResult
     public func checkAll() async throws -> [AppID: CheckResult] {
         var results: [AppID: CheckResult] = [:]

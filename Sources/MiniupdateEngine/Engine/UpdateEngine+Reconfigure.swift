@@ -4,7 +4,12 @@ import MiniupdateRepository
 extension UpdateEngine {
     /// Applies a new configuration without dropping any state: the repository, the trusted
     /// keys and the limits. Work under way finishes with the settings it started with.
-    /// The state and cache directories cannot change while running.
+    /// The state and cache directories cannot change while running. A different repository
+    /// starts afresh: its first fetch is unconditional and any serial is accepted.
+    ///
+    /// Throws ``UpdateError/Code/invalidArgument`` when either directory differs, or when
+    /// the new repository URL is not usable (see ``EngineConfiguration/makeTransport()``);
+    /// the running configuration then stays.
     public func reconfigure(_ new: EngineConfiguration) throws {
         guard new.stateDirectory == configuration.stateDirectory, new.cacheDirectory == configuration.cacheDirectory else {
             throw UpdateError(.invalidArgument, "the state and cache directories cannot change without a restart")

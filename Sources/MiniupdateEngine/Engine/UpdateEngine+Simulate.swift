@@ -16,7 +16,8 @@ extension UpdateEngine {
     /// Announces the events of a made-up update of `app`, marked ``EngineEvent/simulated``,
     /// touching neither the repository nor the disk, so developers can try their update
     /// UI. The version on offer is the installed one's next patch, `-simulated`.
-    /// Refuses an app that is not installed, as ``applyUpdate(_:)`` does.
+    /// Refuses an app that is not installed, as ``applyUpdate(_:)`` does, with
+    /// ``UpdateError/Code/unknownApp``.
     public func simulate(_ app: AppID, _ outcome: SimulatedOutcome) throws {
         let record = try requireApp(app)
         let version = Self.madeUpVersion(after: record.installed)

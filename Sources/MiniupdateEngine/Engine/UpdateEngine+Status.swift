@@ -26,6 +26,9 @@ extension UpdateEngine {
     /// Returns at once: proof, for a watchdog, that the actor is not stuck.
     public func ping() {}
 
+    /// Where one installed app stands.
+    ///
+    /// Throws ``UpdateError/Code/unknownApp`` when `app` is not installed.
     public func status(of app: AppID) throws -> AppStatus {
         let record = try requireApp(app)
         return record.status(progress: progressBoard.get(app), repositoryError: repositoryState.lastError)
@@ -36,6 +39,8 @@ extension UpdateEngine {
     /// from any thread, without waiting for the actor.
     public nonisolated var statusGeneration: UInt64 { changes.value }
 
+    /// The repository's state and every installed app's, in id order, stamped with the
+    /// ``statusGeneration`` it was taken at.
     public func status() -> EngineStatus {
         // Read first: a change made while this status is assembled then shows as a new number.
         let generation = changes.value

@@ -112,6 +112,10 @@ public actor UpdateEngine {
     }
 
     /// Runs background work until the calling task is cancelled.
+    ///
+    /// On cancellation, downloads park and keep their partial files, callers still waiting
+    /// for a fetch or a download get ``UpdateError/Code/shuttingDown``, the start-up snapshot
+    /// is written, and ``close()`` runs. Call it once per engine.
     public func run() async {
         await withDiscardingTaskGroup { group in
             for await job in jobs {

@@ -42,14 +42,17 @@ struct PersistedRepositoryState: Codable, Sendable, Equatable {
     var history: [HistoryEntry] = []
 }
 
+/// An error as the state files keep it: `{"code": "no-space", "message": "…"}`.
 extension UpdateError: Codable {
     private enum CodingKeys: String, CodingKey { case code, message }
 
+    /// Decodes `{"code", "message"}`; a code this version does not know keeps its name.
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         self.init(try container.decode(Code.self, forKey: .code), try container.decode(String.self, forKey: .message))
     }
 
+    /// Encodes the string code and the message.
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: CodingKeys.self)
         try container.encode(code, forKey: .code)

@@ -10,16 +10,26 @@ import MiniupdateRepository
 /// conditional fetches, resumes and limits. The validator stands in for an ETag and is
 /// made of the file's inode, size and modification time.
 public struct FileTransport: RepositoryTransport {
+    /// The repository's directory, an absolute path without a trailing slash.
     public let root: String
+    /// Only ``TransferLimits/transferTimeout`` and the low-speed rule apply: there is no
+    /// connection to time.
     public let limits: TransferLimits
 
+    /// A transport reading the repository at `root`; one trailing slash is dropped.
     public init(root: String, limits: TransferLimits = TransferLimits()) {
         self.root = root.count > 1 && root.hasSuffix("/") ? String(root.dropLast()) : root
         self.limits = limits
     }
 
+    /// `file://` followed by ``root``.
     public var location: String { "file://\(root)" }
 
+    /// Reads `request.path` under ``root``.
+    ///
+    /// Throws ``UpdateError/Code/notFound`` for a missing path or one that is not a regular
+    /// file, ``UpdateError/Code/repositoryUnreachable`` when it cannot be opened, and
+    /// ``UpdateError/Code/timeout`` or ``UpdateError/Code/transferTooSlow`` past the limits.
     public func fetch<Sink: FetchSink>(_ request: FetchRequest, into sink: inout Sink) async throws -> FetchOutcome {
         let path = root + "/" + request.path
         let fd = open(path, O_RDONLY | O_CLOEXEC)
@@ -60,5 +70,6 @@ public struct FileTransport: RepositoryTransport {
         return .fetched(validators)
     }
 
+    /// Does nothing: this transport holds no connection.
     public func shutdown() async {}
 }

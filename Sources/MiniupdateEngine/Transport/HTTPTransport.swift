@@ -15,11 +15,18 @@ import NIOPosix
 /// larger than 1 MiB reaches a sink that asks for it from the blocking pool, in batches,
 /// so that receiving overlaps with writing and hashing.
 public final class HTTPTransport: RepositoryTransport {
+    /// The repository's URL, without a trailing slash; file paths are appended to it.
     public let baseURL: String
+    /// The limits every request of this transport is held to.
     public let limits: TransferLimits
     private let scheme: String
     private let client: HTTPClient
 
+    /// A transport for the repository at `baseURL`, with its own HTTP/1.1 connection pool.
+    /// Call ``shutdown()`` when done with it.
+    ///
+    /// Throws ``UpdateError/Code/invalidArgument`` when `baseURL` is not an `http://` or
+    /// `https://` URL.
     public init(baseURL: String, limits: TransferLimits = TransferLimits()) throws {
         guard let colon = baseURL.firstIndex(of: ":"), ["http", "https"].contains(baseURL[..<colon].lowercased()),
               baseURL[colon...].hasPrefix("://"), baseURL.count > baseURL.distance(from: baseURL.startIndex, to: colon) + 3 else {
@@ -40,8 +47,15 @@ public final class HTTPTransport: RepositoryTransport {
         self.client = HTTPClient(eventLoopGroup: MultiThreadedEventLoopGroup.singleton, configuration: configuration)
     }
 
+    /// The ``baseURL``.
     public var location: String { baseURL }
 
+    /// GETs `request.path` under ``baseURL``, following redirects of the same scheme.
+    ///
+    /// Throws ``UpdateError/Code/notFound`` for 404 and 410, ``UpdateError/Code/httpStatus``
+    /// for another unexpected status, ``UpdateError/Code/redirectRefused``,
+    /// ``UpdateError/Code/timeout``, ``UpdateError/Code/transferTooSlow`` or
+    /// ``UpdateError/Code/repositoryUnreachable``.
     public func fetch<Sink: FetchSink>(_ request: FetchRequest, into sink: inout Sink) async throws -> FetchOutcome {
         let url = baseURL + "/" + request.path
         var httpRequest = HTTPClientRequest(url: url)
@@ -154,6 +168,7 @@ public final class HTTPTransport: RepositoryTransport {
         return UpdateError(.repositoryUnreachable, "\(url): \(error)")
     }
 
+    /// Shuts the HTTP client down, closing its connections.
     public func shutdown() async {
         try? await client.shutdown()
     }

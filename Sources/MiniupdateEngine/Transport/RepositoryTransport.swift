@@ -4,14 +4,18 @@ import MiniupdateRepository
 /// HTTP validators of a fetched file, sent back to make the next request conditional
 /// (`If-None-Match`, `If-Modified-Since`) or a resume safe (`If-Range`).
 public struct Validators: Sendable, Equatable, Codable {
+    /// The `ETag` header as the server sent it, quotes included; nil when it sent none.
     public var etag: String?
+    /// The `Last-Modified` header as sent; nil when the server sent none.
     public var lastModified: String?
 
+    /// Validators with the given headers, none by default.
     public init(etag: String? = nil, lastModified: String? = nil) {
         self.etag = etag
         self.lastModified = lastModified
     }
 
+    /// Whether there is neither header: nothing to make a request conditional with.
     public var isEmpty: Bool { etag == nil && lastModified == nil }
 }
 
@@ -28,6 +32,7 @@ public struct FetchRequest: Sendable {
     /// file has not changed since.
     public var ifRange: Validators?
 
+    /// A request for `path`: unconditional and from the start unless told otherwise.
     public init(path: String, ifNoneMatch: Validators? = nil, resumeOffset: Int64 = 0, ifRange: Validators? = nil) {
         self.path = path
         self.ifNoneMatch = ifNoneMatch
@@ -50,13 +55,17 @@ public protocol FetchSink {
     /// whole file even though a resume was asked for), `contentLength` is what the server
     /// announced for the rest, if anything.
     mutating func begin(offset: Int64, contentLength: Int64?, validators: Validators) throws
+    /// Called for each chunk of the body, in order. The bytes are valid only during the
+    /// call. An ``UpdateError`` thrown here ends the fetch, which rethrows it.
     mutating func append(_ bytes: UnsafeRawBufferPointer) throws
 }
 
 extension FetchSink {
+    /// False: by default a sink receives the body on the task that fetches it.
     public static var deliversOnBlockingPool: Bool { false }
 }
 
+/// How a fetch ended when it did not throw.
 public enum FetchOutcome: Sendable, Equatable {
     /// The file has the validators of ``FetchRequest/ifNoneMatch``; no body was delivered.
     case notModified
@@ -75,6 +84,9 @@ public protocol RepositoryTransport: Sendable {
     /// A description for people and status output, such as the repository URL.
     var location: String { get }
 
+    /// Fetches `request.path`, delivering its body to `sink` unless the file still has the
+    /// validators of ``FetchRequest/ifNoneMatch``. Cancelling the calling task stops the
+    /// transfer.
     func fetch<Sink: FetchSink>(_ request: FetchRequest, into sink: inout Sink) async throws -> FetchOutcome
 
     /// Releases connections and threads. Called once, when the engine stops.
@@ -92,6 +104,7 @@ public struct TransferLimits: Sendable, Equatable {
     /// A transfer slower than this many bytes per second, averaged over ``lowSpeedWindow``,
     /// is abandoned (so a 1-byte-a-second drip cannot hold a download slot for hours).
     public var lowSpeedLimit: Int64
+    /// The span over which ``lowSpeedLimit`` is averaged, counted from the first byte of the body.
     public var lowSpeedWindow: Duration
     /// The most redirects followed for one request.
     public var maximumRedirects: Int
@@ -100,6 +113,8 @@ public struct TransferLimits: Sendable, Equatable {
     /// a connection kept longer costs a descriptor, the server's resources, and a wakeup to close it.
     public var keepAliveTimeout: Duration
 
+    /// Limits with the defaults of `docs/engine.md`: connect in 10 s, a byte every 30 s, a
+    /// whole transfer in 1 hour, at least 1 KiB/s over 60 s, 5 redirects, 1 s of keep-alive.
     public init(
         connectTimeout: Duration = .seconds(10),
         idleTimeout: Duration = .seconds(30),

@@ -7,11 +7,17 @@ public protocol RPCEvent: Codable, Sendable, Equatable {
 /// Every event of protocol v1, as one value: what a client's reading loop decodes each
 /// notification into, and what the daemon encodes.
 public enum DaemonEvent: Sendable, Equatable {
+    /// `onCheckForUpdate`: a check of the app finished.
     case checkForUpdate(CheckForUpdateEvent)
+    /// `onDownloadProgress`: how much of an update has been downloaded.
     case downloadProgress(DownloadProgressEvent)
+    /// `onUpdateReady`: an update is staged and can be applied.
     case updateReady(UpdateReadyEvent)
+    /// `onUpdateFailed`: a check, download, verification or staging failed.
     case updateFailed(UpdateFailedEvent)
+    /// `onUpdateApplied`: the app's current version changed.
     case updateApplied(UpdateAppliedEvent)
+    /// `onDaemonStopping`: the daemon is shutting down; the connection closes next.
     case daemonStopping(DaemonStoppingEvent)
 
     /// The event's params, whatever its kind.

@@ -7,15 +7,24 @@ import MiniupdateCore
 /// Params that do not fit their method do not spoil the rest: the failure is kept, so the
 /// method can answer "invalid params" to the request's id.
 public struct RPCIncoming: Sendable, Decodable {
+    /// The `jsonrpc` member, which must be `"2.0"`; nil when absent.
     public var jsonrpc: String?
+    /// The `id` member; nil when absent or `null`, as for a notification.
     public var id: RPCID?
+    /// The `method` member; nil when absent, as in a response.
     public var method: String?
+    /// Whether the message has a `result` member: it is a response, which the daemon ignores.
     public var hasResult: Bool
+    /// Whether the message has an `error` member: it is an error response, which the daemon
+    /// ignores.
     public var hasError: Bool
     /// The request, or why its params do not fit its method; nil when ``method`` is absent
     /// or no method of protocol v1.
     public var request: Result<ClientRequest, RPCParamsError>?
 
+    /// Decodes the envelope and, for a method of protocol v1, its params.
+    /// - Throws: When the message is not an object, or a member of the envelope has the
+    ///   wrong type; a problem with the params is kept in ``request`` instead.
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: NotificationKeys.self)
         jsonrpc = try container.decodeIfPresent(String.self, forKey: .jsonrpc)
@@ -46,6 +55,11 @@ public struct IncomingRequest: Sendable {
     /// The typed request, or the error to answer: "method not found", "invalid params".
     public var request: Result<ClientRequest, RPCError>
 
+    /// Creates a request.
+    /// - Parameters:
+    ///   - id: The request's id; nil for a notification.
+    ///   - method: The method's name as sent.
+    ///   - request: The typed request, or the error to answer with.
     public init(id: RPCID?, method: String, request: Result<ClientRequest, RPCError>) {
         self.id = id
         self.method = method
@@ -58,6 +72,7 @@ public struct IncomingRequest: Sendable {
 
 /// A line from a client: one message, or a JSON-RPC batch of them (the spec's section 6).
 public enum IncomingLine: Sendable {
+    /// A line holding one message, or a line that is not valid at all (its one error).
     case single(IncomingMessage)
     /// A batch's messages, in order; never empty.
     case batch([IncomingMessage])

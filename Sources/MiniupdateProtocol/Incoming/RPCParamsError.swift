@@ -1,8 +1,11 @@
 /// Why params do not fit their method, in words for an "invalid params" answer: the
 /// member that is missing or wrong, by its name inside `params`, and what it accepts.
 public struct RPCParamsError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// The reason, such as `outcome: expected "ready", "failed" or "no-update"; got "bogus"`;
+    /// the daemon's message is `invalid params for <method>: ` and this.
     public let description: String
 
+    /// Creates the error with its words for the answer.
     public init(_ description: String) { self.description = description }
 
     /// Decodes `Method`'s params from a request's members, or says why they do not fit.
@@ -58,7 +61,7 @@ public struct RPCParamsError: Error, Sendable, Equatable, CustomStringConvertibl
         }
     }
 
-    /// `an object {"app": …}`, or `an object ({} or absent)` for a method without members.
+    /// `an object {"app": …}`, or `an object ({}), or no params` for a method without members.
     static func shape<Method: RPCMethod>(of _: Method.Type) -> String {
         let members = Method.members.map { "\"\($0.name)\": …" }
         return members.isEmpty ? "an object ({}), or no params" : "an object {\(members.joined(separator: ", "))}"

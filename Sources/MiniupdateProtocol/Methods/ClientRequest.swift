@@ -1,13 +1,21 @@
 /// Every request of protocol v1, as one value: what the daemon decodes a request into,
 /// its method's params typed by its case.
 public enum ClientRequest: Sendable, Equatable {
+    /// `subscribe`: receive the app's events, after a replay of its state.
     case subscribe(Method.Subscribe)
+    /// `unsubscribe`: stop the app's events on this connection.
     case unsubscribe(Method.Unsubscribe)
+    /// `checkForUpdate`: check one app, or every installed app, now.
     case checkForUpdate(Method.CheckForUpdate)
+    /// `applyUpdate`: switch the app to its staged update.
     case applyUpdate(Method.ApplyUpdate)
+    /// `install`: install or update the app to the repository's latest version, and apply it.
     case install(Method.Install)
+    /// `rollback`: go back to the app's previous version.
     case rollback(Method.Rollback)
+    /// `status`: the daemon and every installed app.
     case status(Method.Status)
+    /// `simulate`: send the app's subscribers the events of a made-up outcome.
     case simulate(Method.Simulate)
 
     /// The method's params, whatever its kind.

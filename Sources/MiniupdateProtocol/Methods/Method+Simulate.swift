@@ -3,9 +3,13 @@ extension Method {
     /// update, touching neither the repository nor the disk, so developers can try their
     /// update UI. Result: `{}`, after the events.
     public struct Simulate: AppMethod {
+        /// `{}`.
         public typealias Result = Empty
+        /// The method's name on the wire.
         public static let name = "simulate"
+        /// Administrators only.
         public static let access = MethodAccess.administrators
+        /// `app` and `outcome`.
         public static let members = [appMember, (name: "outcome", accepts: Outcome.accepted)]
 
         /// The outcome to act out.
@@ -21,6 +25,9 @@ extension Method {
             /// `"ready", "failed" or "no-update"`.
             public static let accepted = listOfAlternatives(allCases.map { String(reflecting: $0.rawValue) })
 
+            /// Decodes one of ``accepted``.
+            /// - Throws: `DecodingError.dataCorrupted` whose description, `got "…"`, quotes
+            ///   (the first 64 characters of) the value, for the `invalid params` message.
             public init(from decoder: any Decoder) throws {
                 let text = try decoder.singleValueContainer().decode(String.self)
                 guard let outcome = Self(rawValue: text) else {
@@ -30,9 +37,16 @@ extension Method {
             }
         }
 
+        /// The app id (`app`), such as `com.example.weather`; the app must be installed,
+        /// or the call fails with `unknown-app`.
         public var app: String
+        /// The event sequence to send (`outcome`): `ready`, `failed` or `no-update`.
         public var outcome: Outcome
 
+        /// Creates the params.
+        /// - Parameters:
+        ///   - app: The id of an installed app.
+        ///   - outcome: The event sequence to send the app's subscribers.
         public init(app: String, outcome: Outcome) {
             self.app = app
             self.outcome = outcome

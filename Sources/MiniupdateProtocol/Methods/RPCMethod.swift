@@ -7,6 +7,7 @@
 ///
 /// The daemon decodes a request into a ``ClientRequest``, whose cases are these types.
 public protocol RPCMethod: Codable, Sendable, Equatable {
+    /// What the `result` member of a successful response holds.
     associatedtype Result: Codable & Sendable
 
     /// The method's name on the wire.
@@ -28,15 +29,19 @@ public protocol RPCMethod: Codable, Sendable, Equatable {
 
 /// A method whose params are one app: `{"app"}`, and perhaps more.
 public protocol AppMethod: RPCMethod {
+    /// The app id (`app`), such as `com.example.weather`.
     var app: String { get }
 }
 
 extension AppMethod {
+    /// The app in ``app``.
     public var namedApp: String? { app }
 }
 
 extension RPCMethod {
+    /// False unless the method says otherwise: most methods answer at once, in order.
     public static var mayTakeLong: Bool { false }
+    /// Nil unless the method says otherwise: params are required.
     public static var paramsWhenAbsent: Self? { nil }
 }
 

@@ -14,9 +14,14 @@ import MiniupdateCore
 ///    (``UpdateError/Code/indexRollback``);
 /// 5. not expired (``UpdateError/Code/indexExpired``).
 public struct IndexVerifier: Sendable {
+    /// The keys whose signatures are accepted (`trusted-key`); one valid signature by any of
+    /// them is enough.
     public var trustedKeys: [RepositoryPublicKey]
+    /// The largest index accepted, in bytes (`max-index-size`).
     public var maximumSize: Int
 
+    /// A verifier trusting `trustedKeys`, accepting indexes of up to `maximumSize` bytes
+    /// (64 MiB by default).
     public init(trustedKeys: [RepositoryPublicKey], maximumSize: Int = 64 << 20) {
         self.trustedKeys = trustedKeys
         self.maximumSize = maximumSize
@@ -24,18 +29,24 @@ public struct IndexVerifier: Sendable {
 
     /// What the client remembers of the last index it accepted.
     public struct Accepted: Sendable, Equatable, Codable {
+        /// The serial of that index: a later index may not have a lower one.
         public var serial: UInt64
         /// SHA-256 of the body, to tell a re-fetch of the same index from a replay.
         public var bodySHA256: String
 
+        /// A record of an accepted index, as stored in the client's state directory.
         public init(serial: UInt64, bodySHA256: String) {
             self.serial = serial
             self.bodySHA256 = bodySHA256
         }
     }
 
+    /// An index that passed every check, and what the client must remember of it.
     public struct Verified: Sendable {
+        /// The decoded index.
         public var index: RepositoryIndex
+        /// What to store, and pass as `lastAccepted` to the next
+        /// ``IndexVerifier/verify(_:now:lastAccepted:)``, once the index is acted on.
         public var accepted: Accepted
         /// The id of the key whose signature was accepted.
         public var keyID: String

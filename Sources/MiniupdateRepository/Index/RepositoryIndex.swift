@@ -15,8 +15,10 @@ public struct RepositoryIndex: Sendable, Equatable {
     public var published: Int64
     /// After this moment, in seconds since the Unix epoch, clients refuse the index.
     public var expires: Int64
+    /// Each app's latest release. An app that is not here is not in the repository.
     public var apps: [AppID: Release]
 
+    /// An index with these values; times are seconds since the Unix epoch.
     public init(serial: UInt64, published: Int64, expires: Int64, apps: [AppID: Release] = [:]) {
         self.serial = serial
         self.published = published
@@ -28,6 +30,7 @@ public struct RepositoryIndex: Sendable, Equatable {
 /// One version of one app, as the index describes it. Every value is valid: it is made only
 /// by a throwing initializer or by decoding, both of which check it, and never changed.
 public struct Release: Sendable, Equatable, Codable {
+    /// The app's latest version; clients offer it only when it is higher than the installed one.
     public let version: Version
     /// The package's path relative to the repository root, for example
     /// `packages/com.example.weather/com.example.weather-1.4.0.tar.zst`.
@@ -44,6 +47,7 @@ public struct Release: Sendable, Equatable, Codable {
     /// Free text for people, at most ``maximumNotesLength`` bytes.
     public let notes: String?
 
+    /// The longest ``notes`` allowed, in UTF-8 bytes.
     public static let maximumNotesLength = 4096
 
     /// Throws ``UpdateError/Code/indexMalformed`` for values no index may carry: an unsafe
@@ -67,6 +71,10 @@ public struct Release: Sendable, Equatable, Codable {
         case version, package, sha256, size, installedSize, files, notes
     }
 
+    /// Decodes a release strictly: ``UpdateError/Code/indexMalformed`` for an unknown key or a
+    /// value ``init(version:package:sha256:size:installedSize:files:notes:)`` refuses,
+    /// ``UpdateError/Code/invalidVersion`` for a bad version, and a `DecodingError` for a
+    /// missing key or a value of the wrong type.
     public init(from decoder: any Decoder) throws {
         try rejectUnknownKeys(in: decoder, allowed: CodingKeys.allCases.map(\.rawValue))
         let container = try decoder.container(keyedBy: CodingKeys.self)
@@ -81,6 +89,7 @@ public struct Release: Sendable, Equatable, Codable {
         )
     }
 
+    /// Encodes the release with the index's keys; `notes` is left out when nil.
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: CodingKeys.self)
         try container.encode(version, forKey: .version)
@@ -112,6 +121,12 @@ extension RepositoryIndex: Codable {
         case format, serial, published, expires, apps
     }
 
+    /// Decodes an index body strictly: ``UpdateError/Code/indexMalformed`` for an unknown key or
+    /// a `format` other than ``format``, ``UpdateError/Code/invalidAppID`` for a bad app id,
+    /// the errors of ``Release/init(from:)``, and a `DecodingError` for a missing key or a
+    /// number that does not fit. ``IndexVerifier`` reports them all as
+    /// ``UpdateError/Code/indexMalformed``. Duplicate keys are not detected here: run
+    /// `StrictJSON` first.
     public init(from decoder: any Decoder) throws {
         try rejectUnknownKeys(in: decoder, allowed: CodingKeys.allCases.map(\.rawValue))
         let container = try decoder.container(keyedBy: CodingKeys.self)
@@ -131,6 +146,8 @@ extension RepositoryIndex: Codable {
         self.apps = apps
     }
 
+    /// Encodes the index body, `format` included. Sign the exact bytes produced: clients never
+    /// re-encode them.
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: CodingKeys.self)
         try container.encode(Self.format, forKey: .format)

@@ -15,21 +15,30 @@ import MiniupdateCore
 /// Each signature is Ed25519 over `"miniupdate-index-v1\n"` followed by the body bytes, so
 /// a signature can never be replayed as a signature of some other kind of document.
 public struct SignedIndex: Sendable {
+    /// The envelope's file name at the root of a repository.
     public static let fileName = "index.signed"
+    /// The header's first line, also the prefix of every signed message: names the format
+    /// and its version.
     public static let magic = "miniupdate-index-v1"
     /// The most signature lines a client reads (room for key rotation, no more).
     public static let maximumSignatures = 8
 
+    /// One `signature ed25519 <key id> <signature>` line of the header.
     public struct Signature: Sendable, Equatable {
+        /// The signing key's ``RepositoryPublicKey/keyID``: 16 lower-case hex digits.
         public var keyID: String
+        /// The 64-byte Ed25519 signature of ``SignedIndex/magic``, a newline, and the body.
         public var bytes: [UInt8]
 
+        /// A signature line with these values, unchecked.
         public init(keyID: String, bytes: [UInt8]) {
             self.keyID = keyID
             self.bytes = bytes
         }
     }
 
+    /// The header's signatures, in file order: 1 to ``maximumSignatures`` of them in a parsed
+    /// envelope.
     public var signatures: [Signature]
     /// The exact index bytes that were signed.
     public var body: [UInt8]

@@ -7,6 +7,8 @@ public struct ExtractionLimits: Sendable, Equatable {
     /// The most entries: files, directories and links.
     public var maximumEntries: Int
 
+    /// Limits of `maximumBytes` bytes and `maximumEntries` entries; the defaults, 4 GiB and
+    /// 20,000, are the clients' (`max-unpacked-size`, `max-files`).
     public init(maximumBytes: Int64 = 4 << 30, maximumEntries: Int = 20_000) {
         self.maximumBytes = maximumBytes
         self.maximumEntries = maximumEntries

@@ -9,9 +9,13 @@ import MiniupdateCore
 
 /// What a built package file is, as the index records it.
 public struct PackageDigest: Sendable, Equatable {
+    /// The SHA-256 of the package file, as 64 lower-case hex digits.
     public var sha256: String
+    /// The package file's size in bytes.
     public var size: Int64
+    /// The total size of its regular files once unpacked, in bytes.
     public var installedSize: Int64
+    /// The number of entries (files, directories, symlinks), the root excluded.
     public var files: Int
 }
 
@@ -22,8 +26,17 @@ public struct PackageDigest: Sendable, Equatable {
 /// The tree is checked with the client's own rules first, so a publisher cannot ship what
 /// every client would refuse: no devices, FIFOs or sockets, no symlinks leading outside.
 public enum PackageBuilder {
+    /// The extension of package file names: `<app>-<version>.tar.zst`.
     public static let fileExtension = "tar.zst"
 
+    /// Packs the tree under `sourceDirectory` into `packagePath`, replacing any file there
+    /// only once the package is complete, and returns what the index must record of it.
+    ///
+    /// Throws ``UpdateError/Code/invalidArgument`` when `sourceDirectory` is not a directory,
+    /// ``UpdateError/Code/archiveUnsafePath`` for a name with a backslash or over 255 bytes,
+    /// ``UpdateError/Code/archiveUnsupportedEntry`` for a device, FIFO or socket,
+    /// ``UpdateError/Code/archiveLinkEscape`` for a symlink leading outside the tree, and
+    /// ``UpdateError/Code/noSpace`` or ``UpdateError/Code/io`` when reading or writing fails.
     @discardableResult
     public static func build(from sourceDirectory: String, to packagePath: String) throws -> PackageDigest {
         guard FileSystem.kind(at: sourceDirectory) == .directory else {

@@ -8,7 +8,10 @@ import MiniupdateCore
 
 /// What an unpacked package contained.
 public struct ExtractionSummary: Sendable, Equatable {
+    /// The bytes of regular-file data written (hard links not counted again).
     public var bytes: Int64
+    /// The number of archive entries read, including a `./` entry for the root if the
+    /// archive has one.
     public var entries: Int
 }
 
@@ -25,6 +28,14 @@ public struct ExtractionSummary: Sendable, Equatable {
 /// reduced to 0644/0755, and owners are never applied. The caller owns durability (one
 /// `syncfs` for the whole tree) and removes the directory on failure.
 public enum PackageExtractor {
+    /// Unpacks the package at `archivePath` into `destination`, which must not exist yet and
+    /// is created with mode 0755, within `limits`.
+    ///
+    /// Besides the refusals listed for ``PackageExtractor``, throws
+    /// ``UpdateError/Code/archiveMalformed`` for an archive that cannot be read (including one
+    /// that cannot be opened), an entry that appears twice or lies below a file, and
+    /// ``UpdateError/Code/noSpace`` or ``UpdateError/Code/io`` for local failures, such as a
+    /// `destination` that exists. On any error, part of the tree may have been written.
     public static func extract(archiveAt archivePath: String, into destination: String, limits: ExtractionLimits) throws -> ExtractionSummary {
         guard let reader = archive_read_new() else { throw UpdateError(.io, "libarchive: out of memory") }
         defer { archive_read_free(reader) }

@@ -6,12 +6,16 @@ import MiniupdateCore
 ///
 /// On disk it is one line: `miniupdate-public-key-v1 <base64 of the 32-byte Ed25519 key>`.
 public struct RepositoryPublicKey: Sendable, Hashable {
+    /// The first word of a public key file (`KEY.pub`): its format and version.
     public static let filePrefix = "miniupdate-public-key-v1"
 
+    /// The raw 32-byte Ed25519 public key.
     public let rawRepresentation: [UInt8]
     /// The first 8 bytes of the SHA-256 of the raw key, in hex: how signatures name their key.
     public let keyID: String
 
+    /// Wraps a raw Ed25519 public key, throwing ``UpdateError/Code/invalidArgument`` unless
+    /// it is 32 bytes that Ed25519 accepts.
     public init(rawRepresentation: some Collection<UInt8>) throws {
         let bytes = Array(rawRepresentation)
         guard bytes.count == 32, (try? Curve25519.Signing.PublicKey(rawRepresentation: bytes)) != nil else {
@@ -31,10 +35,14 @@ public struct RepositoryPublicKey: Sendable, Hashable {
         try self.init(rawRepresentation: raw)
     }
 
+    /// Reads a public key file such as `KEY.pub`: ``UpdateError/Code/io`` when it cannot be
+    /// read or is over 4096 bytes, ``UpdateError/Code/invalidArgument`` when it is not one
+    /// line `miniupdate-public-key-v1 <base64 key>`.
     public init(contentsOfFile path: String) throws {
         try self.init(fileContents: FileSystem.readFile(path, limit: 4096), source: path)
     }
 
+    /// The key file's text: `miniupdate-public-key-v1 <base64 key>` and a newline.
     public var fileContents: String {
         "\(Self.filePrefix) \(Data(rawRepresentation).base64EncodedString())\n"
     }
@@ -51,6 +59,7 @@ public struct RepositoryPublicKey: Sendable, Hashable {
 /// On disk it is one line, `miniupdate-secret-key-v1 <base64 of the 32-byte seed>`, in a
 /// file of mode 0600.
 public struct RepositorySigningKey: Sendable {
+    /// The first word of a private key file: its format and version.
     public static let filePrefix = "miniupdate-secret-key-v1"
 
     // Stored as the raw seed: swift-crypto's key type is not Sendable.
@@ -60,8 +69,12 @@ public struct RepositorySigningKey: Sendable {
         try! Curve25519.Signing.PrivateKey(rawRepresentation: seed)
     }
 
+    /// A new random key, from the system's secure random source.
     public init() { seed = Array(Curve25519.Signing.PrivateKey().rawRepresentation) }
 
+    /// Parses the private key file format; `source` names the file in errors. Throws
+    /// ``UpdateError/Code/invalidArgument`` unless it is one line
+    /// `miniupdate-secret-key-v1 <base64 of a 32-byte seed>`.
     public init(fileContents: some Collection<UInt8>, source: String) throws {
         let raw = try decodeKeyFile(fileContents, prefix: Self.filePrefix, source: source)
         guard (try? Curve25519.Signing.PrivateKey(rawRepresentation: raw)) != nil else {
@@ -70,19 +83,27 @@ public struct RepositorySigningKey: Sendable {
         self.seed = raw
     }
 
+    /// Reads a private key file: ``UpdateError/Code/io`` when it cannot be read or is over
+    /// 4096 bytes, ``UpdateError/Code/invalidArgument`` when it is not a private key file.
+    /// A public key file (`KEY.pub`) is refused: its prefix differs.
     public init(contentsOfFile path: String) throws {
         try self.init(fileContents: FileSystem.readFile(path, limit: 4096), source: path)
     }
 
+    /// The public half, which clients trust and which names this key in signatures
+    /// (its ``RepositoryPublicKey/keyID``).
     public var publicKey: RepositoryPublicKey {
         // A valid private key always has a valid 32-byte public key.
         try! RepositoryPublicKey(rawRepresentation: Array(key.publicKey.rawRepresentation))
     }
 
+    /// The key file's text: `miniupdate-secret-key-v1 <base64 seed>` and a newline. Secret:
+    /// write it only to a file of mode 0600 (``write(toFile:replacing:)`` does).
     public var fileContents: String {
         "\(Self.filePrefix) \(key.rawRepresentation.base64EncodedString())\n"
     }
 
+    /// The 64-byte Ed25519 signature of `message`; ``UpdateError/Code/io`` if signing fails.
     public func signature(for message: [UInt8]) throws -> [UInt8] {
         do {
             return Array(try key.signature(for: message))
