@@ -15,13 +15,27 @@ import UnixSignals
 /// socket, report ready, then serve and run the cold-start check of every app in the
 /// background. Readiness never waits on the network.
 public struct Daemon: Sendable {
+    /// The command-line settings. ``run()`` loads the configuration from them, and every
+    /// reload (SIGHUP) loads it again from them, so an edited file takes effect without a
+    /// restart while the flags keep overriding it.
     public let flags: DaemonFlags
+    /// Where the daemon logs. It logs through a copy whose level is the configured
+    /// `log-level` (`--log-level`), whatever level this one has.
     public let logger: Logger
     /// Where the life cycle is reported; nil: as log lines, at the configured log level.
     public let notifier: (any LifecycleNotifier)?
     /// An already-listening socket to serve instead of binding the path (socket activation).
     public let inheritedSocket: CInt?
 
+    /// A daemon that will run with `flags`; nothing is read or started before ``run()``.
+    ///
+    /// - Parameters:
+    ///   - flags: The command-line settings, which override the configuration file.
+    ///   - logger: Where to log; see ``logger``.
+    ///   - notifier: Where to report the life cycle, such as systemd's notify protocol;
+    ///     nil reports it as log lines (``LoggingNotifier``).
+    ///   - inheritedSocket: A listening socket passed by the service manager (socket
+    ///     activation), served instead of binding the configured `socket`; nil binds it.
     public init(flags: DaemonFlags, logger: Logger, notifier: (any LifecycleNotifier)? = nil, inheritedSocket: CInt? = nil) {
         self.flags = flags
         self.logger = logger
@@ -30,11 +44,23 @@ public struct Daemon: Sendable {
     }
 
     /// Runs until SIGTERM or SIGINT (or cancellation), then shuts down gracefully.
+    ///
+    /// Loads the configuration from ``flags`` first, so it throws what
+    /// ``DaemonConfiguration/load(_:environment:)`` throws (such as
+    /// ``UpdateError/Code/invalidArgument`` for a bad setting) before anything starts, and
+    /// then what ``run(configuration:)`` throws.
     public func run() async throws {
         try await run(configuration: DaemonConfiguration.load(flags))
     }
 
     /// Runs with `configuration`, already loaded from ``flags`` (a reload loads them again).
+    ///
+    /// Returns once every service has stopped after SIGTERM, SIGINT or cancellation. Throws
+    /// when the daemon cannot start: ``UpdateError/Code/inUse`` when another daemon holds
+    /// the state or cache directory, ``UpdateError/Code/invalidArgument`` when another
+    /// daemon already serves the socket path or the path is not a socket,
+    /// ``UpdateError/Code/io`` (or NIO's error) when the socket cannot be bound, adopted or
+    /// given its mode. When the socket fails, the already-opened engine is closed first.
     public func run(configuration: DaemonConfiguration) async throws {
         var logger = self.logger
         logger.logLevel = configuration.logLevel

@@ -10,14 +10,25 @@ import MiniupdateServer
 
 /// Settings given on the command line; each one, when present, overrides the file.
 public struct DaemonFlags: Sendable {
+    /// The configuration file to read (`--config`); a missing file means every default.
     public var configPath: String
+    /// The state directory (`--state-dir`), overriding `state-directory`; nil: the file's.
     public var stateDirectory: String?
+    /// The cache directory (`--cache-dir`), overriding `cache-directory`; nil: the file's.
     public var cacheDirectory: String?
+    /// The socket path (`--socket`), overriding both `MINIUPDATE_SOCKET` and `socket`;
+    /// nil: the environment's or the file's.
     public var socket: String?
+    /// The repository URL (`--repository`), overriding `repository`; nil: the file's.
     public var repository: String?
+    /// Trusted public key files (`--trusted-key`, repeatable). When not empty they replace
+    /// every `trusted-key` of the file rather than adding to them; empty: the file's.
     public var trustedKeys: [String]
+    /// The log level (`--log-level`), overriding `log-level`; nil: the file's.
     public var logLevel: Logger.Level?
 
+    /// Flags as given on the command line; every default means "not given", so the file
+    /// (or its defaults) decides.
     public init(configPath: String = DaemonConfiguration.defaultConfigPath, stateDirectory: String? = nil, cacheDirectory: String? = nil,
                 socket: String? = nil, repository: String? = nil, trustedKeys: [String] = [], logLevel: Logger.Level? = nil) {
         self.configPath = configPath
@@ -33,19 +44,51 @@ public struct DaemonFlags: Sendable {
 /// Everything the daemon runs with: the file's settings, overridden by flags and by
 /// `MINIUPDATE_SOCKET`. See `docs/configuration.md`.
 public struct DaemonConfiguration: Sendable {
+    /// The configuration file read when `--config` is not given.
     public static let defaultConfigPath = "/etc/miniupdate/miniupdate.conf"
+    /// The state directory (installed apps and durable state) when neither `--state-dir`
+    /// nor `state-directory` sets one.
     public static let defaultStateDirectory = "/var/lib/miniupdate"
+    /// The cache directory (downloads, including partial ones) when neither `--cache-dir`
+    /// nor `cache-directory` sets one.
     public static let defaultCacheDirectory = "/var/cache/miniupdate"
 
+    /// What the engine runs with: the state and cache directories, the repository, the
+    /// trusted keys (already read from ``trustedKeyPaths``) and the limits
+    /// (`max-concurrent-downloads`, `max-index-size`, `max-package-size`,
+    /// `max-unpacked-size`, `max-files` and the transfer timeouts). A reload applies it
+    /// whole, but is rejected if either directory changed.
     public var engine: EngineConfiguration
+    /// What the socket server runs with: `max-clients`, `max-client-queue`,
+    /// `max-subscriptions`, `max-batch`, `check-interval`, `check-retry-interval` and the
+    /// ``accessPolicy``. A reload applies only the access policy; the rest are read at
+    /// start-up.
     public var server: ServerOptions
+    /// The socket to bind when not socket-activated: `--socket`, else `MINIUPDATE_SOCKET`
+    /// when set and not empty, else `socket`, else `/run/miniupdate/miniupdate.sock`. Read
+    /// at start-up only.
     public var socketPath: String
+    /// The daemon's log level: `--log-level`, else `log-level`, else `info`. Applied at
+    /// start-up; a reload does not change it.
     public var logLevel: Logger.Level
+    /// The files the trusted keys were read from: the `--trusted-key` flags if any, else
+    /// every `trusted-key` of the file. Kept to report them; the keys themselves are in
+    /// ``engine``.
     public var trustedKeyPaths: [String]
     /// Who may call the admin methods (see ``AccessPolicy``).
     public var accessPolicy: AccessPolicy
 
     /// Reads the configuration file (a missing file means the defaults) and applies `flags`.
+    ///
+    /// `environment` is consulted for `MINIUPDATE_SOCKET` only; tests pass their own.
+    ///
+    /// Throws ``UpdateError/Code/invalidArgument`` for a malformed line, an unknown key, a
+    /// single-valued key set twice, a malformed value, an invalid app id or unknown user in
+    /// `app-owner.<app id>`, an unknown `admin-group` (each naming the file and line); for a
+    /// trusted key file that is not a public key; and when `repository` is set without a
+    /// trusted key.
+    /// ``UpdateError/Code/io`` when the file (up to 1 MiB) or a key file (up to 4096 bytes)
+    /// cannot be read or is larger.
     public static func load(_ flags: DaemonFlags, environment: [String: String] = currentEnvironment()) throws -> DaemonConfiguration {
         var file = try ConfigurationFile(path: flags.configPath, text: "")
         if FileSystem.exists(flags.configPath) {
@@ -162,6 +205,8 @@ public struct DaemonConfiguration: Sendable {
         return entry.pw_uid
     }
 
+    /// The process's environment variables by name, read from `environ`: the default
+    /// `environment` of ``load(_:environment:)``.
     public static func currentEnvironment() -> [String: String] {
         var result: [String: String] = [:]
         var pointer = environ

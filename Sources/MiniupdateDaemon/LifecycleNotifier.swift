@@ -18,7 +18,9 @@ public protocol LifecycleNotifier: Sendable {
 }
 
 extension LifecycleNotifier {
+    /// Nil: no supervisor watches, so the daemon runs no watchdog service.
     public var watchdogInterval: Duration? { nil }
+    /// Does nothing, for notifiers whose supervisor has no watchdog.
     public func watchdog() {}
 }
 
@@ -26,10 +28,16 @@ extension LifecycleNotifier {
 public struct LoggingNotifier: LifecycleNotifier {
     let logger: Logger
 
+    /// A notifier that writes to `logger`, at the level that logger has.
     public init(logger: Logger) { self.logger = logger }
 
+    /// Logs `ready` at info level.
     public func ready() { logger.info("ready") }
+    /// Logs `reloading` at info level.
     public func reloading() { logger.info("reloading") }
+    /// Logs `stopping` at info level.
     public func stopping() { logger.info("stopping") }
+    /// Logs the status line at debug level only: it changes with every burst of work, too
+    /// often for the default `info` log.
     public func status(_ text: String) { logger.debug("status: \(text)") }
 }
