@@ -18,6 +18,10 @@ final class PublishedSequence: Sendable {
 
     /// Returns once every batch up to `sequence` is published, or publishing has ended.
     func wait(through sequence: UInt64) async {
+        // Most calls emit nothing, and find their sequence published already: they return
+        // without suspending (a suspension costs a hop through the executor, about 12 µs of
+        // every request's round trip).
+        if state.withLock({ $0.finished || $0.published >= sequence }) { return }
         await withCheckedContinuation { continuation in
             let ready = state.withLock { state in
                 guard !state.finished, state.published < sequence else { return true }
