@@ -48,7 +48,7 @@ chmod +x "$work/bin/miniupdated"
 # under callgrind mean nothing; the bench only drives the daemon here.
 echo "symbol-order.sh: driving miniupdated under callgrind (about 5 minutes)" >&2
 "$work/bin/miniupdate-bench" --quick --only startup --only roundtrip --only fanout --only download \
-    --work-directory "$work/bench" >"$work/bench.log" 2>&1 || true
+    --ready-timeout 600 --work-directory "$work/bench" >"$work/bench.log" 2>&1 || true
 # A daemon the bench stopped writes its profile as it exits.
 for pid in $(cat "$work/pids" 2>/dev/null); do
     for _ in $(seq 60); do kill -0 "$pid" 2>/dev/null || break; sleep 1; done

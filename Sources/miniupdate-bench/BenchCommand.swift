@@ -25,9 +25,12 @@ struct BenchCommand: AsyncParsableCommand {
     @Option(help: "Where to work (default: a new temporary directory, removed afterwards).")
     var workDirectory: String?
 
+    @Option(help: "Seconds a started daemon may take to report READY=1 (Benchmarks/symbol-order.sh runs it under callgrind).")
+    var readyTimeout = 30
+
     func run() async throws {
         let started = ContinuousClock.now
-        let bench = try await Workbench.make(quick: quick, directory: workDirectory)
+        let bench = try await Workbench.make(quick: quick, directory: workDirectory, readyTimeout: .seconds(readyTimeout))
         defer { bench.tearDown(keep: workDirectory != nil) }
         print("miniupdate-bench \(quick ? "--quick " : "")on \(Workbench.machineDescription())")
         print(Workbench.runtimeLinkage())

@@ -34,10 +34,11 @@ struct BenchDaemon: Sendable {
             "--config", configuration, "--state-dir", "\(directory)/state", "--cache-dir", "\(directory)/cache",
             "--socket", socketPath, "--repository", repository.url, "--trusted-key", repository.publicKeyPath, "--log-level", "notice",
         ], environment: ["NOTIFY_SOCKET": notify], log: "\(directory)/daemon.log")
+        let timeout = Int32(bench.readyTimeout.components.seconds * 1000)
         let ready = try await Shell.blocking { () -> ContinuousClock.Instant? in
             var buffer = [UInt8](repeating: 0, count: 4096)
             var poller = pollfd(fd: notifyFD, events: Int16(POLLIN), revents: 0)
-            while poll(&poller, 1, 30_000) > 0 {
+            while poll(&poller, 1, timeout) > 0 {
                 let count = recv(notifyFD, &buffer, buffer.count, 0)
                 if count > 0, String(decoding: buffer[..<count], as: UTF8.self).split(separator: "\n").contains("READY=1") { return clock.now }
             }
@@ -45,7 +46,7 @@ struct BenchDaemon: Sendable {
         }
         guard let ready else {
             process.terminate()
-            throw BenchError("miniupdated did not send READY=1 within 30 s; see \(directory)/daemon.log")
+            throw BenchError("miniupdated did not send READY=1 within \(bench.readyTimeout); see \(directory)/daemon.log")
         }
         return BenchDaemon(process: process, socket: socketPath, stateDirectory: "\(directory)/state", startUp: ready - start)
     }

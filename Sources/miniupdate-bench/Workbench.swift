@@ -12,16 +12,19 @@ final class Workbench: Sendable {
     /// The C load generators and baselines, compiled at start.
     let clients: String
     let nginx: Nginx
+    /// How long a started daemon may take to report READY=1 (longer under callgrind).
+    let readyTimeout: Duration
 
-    private init(quick: Bool, directory: String, binaries: String, clients: String, nginx: Nginx) {
+    private init(quick: Bool, directory: String, binaries: String, clients: String, nginx: Nginx, readyTimeout: Duration) {
         self.quick = quick
+        self.readyTimeout = readyTimeout
         self.directory = directory
         self.binaries = binaries
         self.clients = clients
         self.nginx = nginx
     }
 
-    static func make(quick: Bool, directory: String?) async throws -> Workbench {
+    static func make(quick: Bool, directory: String?, readyTimeout: Duration = .seconds(30)) async throws -> Workbench {
         raiseOpenFileLimit()
         let directory = try directory ?? makeTemporaryDirectory()
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
@@ -35,7 +38,7 @@ final class Workbench: Sendable {
         let clients = "\(directory)/clients"
         try await compileClients(into: clients)
         let nginx = try await Nginx.start(in: "\(directory)/nginx", root: "\(directory)/www")
-        return Workbench(quick: quick, directory: directory, binaries: binaries, clients: clients, nginx: nginx)
+        return Workbench(quick: quick, directory: directory, binaries: binaries, clients: clients, nginx: nginx, readyTimeout: readyTimeout)
     }
 
     func tearDown(keep: Bool) {
