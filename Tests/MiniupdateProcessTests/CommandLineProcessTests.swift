@@ -12,6 +12,17 @@ import Testing
     static var ctlPath: String { "\(DaemonProcess.binaries)/miniupdatectl" }
     static var repoTool: String { "\(DaemonProcess.binaries)/miniupdate-repo" }
 
+    /// Runs `body` with a daemon that has 1.0.0 of the app installed, and its socket.
+    static func withInstalledApp(_ body: (ServerHarness, String) async throws -> Void) async throws {
+        let harness = try await ServerHarness.make()
+        try harness.repo.publish(app, "1.0.0")
+        let daemon = try await DaemonProcess.start(harness)
+        defer { daemon.signal(SIGKILL) }
+        #expect(try await ctl(["install", app], socket: harness.socketPath).0 == 0)
+        try await body(harness, harness.socketPath)
+        await harness.remove()
+    }
+
     static func json(_ text: String) -> [String: Any]? {
         try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any]
     }
@@ -40,15 +51,11 @@ import Testing
                 #expect(!out.isEmpty)
             }
         }
-        let harness = try await ServerHarness.make()
-        try harness.repo.publish(Self.app, "1.0.0")
-        let daemon = try await DaemonProcess.start(harness)
-        defer { daemon.signal(SIGKILL) }
-        #expect(try await ctl(["install", Self.app], socket: harness.socketPath).0 == 0)
-        let (status, out, err) = try await run(Self.ctlPath, ["---completion", "apply", "--", "positional@0", "3", "0", "apply", "--socket", harness.socketPath, ""])
-        #expect(status == 0, "\(err)")
-        #expect(out.split(separator: "\n").contains(Substring(Self.app)), "\(out)")
-        await harness.remove()
+        try await Self.withInstalledApp { _, socket in
+            let (status, out, err) = try await run(Self.ctlPath, ["---completion", "apply", "--", "positional@0", "3", "0", "apply", "--socket", socket, ""])
+            #expect(status == 0, "\(err)")
+            #expect(out.split(separator: "\n").contains(Substring(Self.app)), "\(out)")
+        }
     }
 
     @Test func everyCommandSaysItsVersionFromOnePlace() async throws {
@@ -106,35 +113,29 @@ import Testing
     }
 
     @Test func checkWaitWaitsForTheDownloadsAndFailsWithThem() async throws {
-        let harness = try await ServerHarness.make()
-        try harness.repo.publish(Self.app, "1.0.0")
-        let daemon = try await DaemonProcess.start(harness)
-        defer { daemon.signal(SIGKILL) }
-        let socket = harness.socketPath
-        #expect(try await ctl(["install", Self.app], socket: socket).0 == 0)
+        try await Self.withInstalledApp { harness, socket in
+            try harness.repo.publish(Self.app, "1.1.0")
+            var (status, out, err) = try await ctl(["check", "--wait", Self.app], socket: socket)
+            #expect(status == 0, "\(err)")
+            #expect(out.contains("\(Self.app): update 1.1.0 downloaded and ready to apply"), "\(out)")
+            (status, out, _) = try await ctl(["status", "--json"], socket: socket)
+            #expect(out.contains("\"stagedVersion\" : \"1.1.0\""))
 
-        try harness.repo.publish(Self.app, "1.1.0")
-        var (status, out, err) = try await ctl(["check", "--wait", Self.app], socket: socket)
-        #expect(status == 0, "\(err)")
-        #expect(out.contains("\(Self.app): update 1.1.0 downloaded and ready to apply"), "\(out)")
-        (status, out, _) = try await ctl(["status", "--json"], socket: socket)
-        #expect(out.contains("\"stagedVersion\" : \"1.1.0\""))
-
-        // A release whose package does not match the index fails, and so does the wait.
-        let release = try harness.repo.publish(Self.app, "1.2.0")
-        let package = "\(harness.repo.repositoryPath)/\(release.package)"
-        var bytes = try Data(contentsOf: URL(fileURLWithPath: package))
-        bytes[bytes.count / 2] ^= 0xff
-        try bytes.write(to: URL(fileURLWithPath: package))
-        (status, out, err) = try await ctl(["check", "--wait"], socket: socket)
-        #expect(status == 1)
-        #expect(out.contains("\(Self.app): update 1.2.0 failed"), "\(out)")
-        #expect(err.contains("1 download failed") && err.contains("[digest-mismatch]"), "\(err)")
-        (status, out, _) = try await ctl(["check", "--wait", "--json"], socket: socket)
-        #expect(status == 1)
-        let outcomes = try #require(try JSONSerialization.jsonObject(with: Data(out.utf8)) as? [[String: Any]], "\(out)")
-        #expect(outcomes.first?["download"] as? String == "failed")
-        await harness.remove()
+            // A release whose package does not match the index fails, and so does the wait.
+            let release = try harness.repo.publish(Self.app, "1.2.0")
+            let package = "\(harness.repo.repositoryPath)/\(release.package)"
+            var bytes = try Data(contentsOf: URL(fileURLWithPath: package))
+            bytes[bytes.count / 2] ^= 0xff
+            try bytes.write(to: URL(fileURLWithPath: package))
+            (status, out, err) = try await ctl(["check", "--wait"], socket: socket)
+            #expect(status == 1)
+            #expect(out.contains("\(Self.app): update 1.2.0 failed"), "\(out)")
+            #expect(err.contains("1 download failed") && err.contains("[digest-mismatch]"), "\(err)")
+            (status, out, _) = try await ctl(["check", "--wait", "--json"], socket: socket)
+            #expect(status == 1)
+            let outcomes = try #require(try JSONSerialization.jsonObject(with: Data(out.utf8)) as? [[String: Any]], "\(out)")
+            #expect(outcomes.first?["download"] as? String == "failed")
+        }
     }
 
     /// Ctrl-C stops the waiting, not the install, and says so (it said nothing before).
@@ -209,20 +210,15 @@ import Testing
     }
 
     @Test func statusShowsAHeldBackVersion() async throws {
-        let harness = try await ServerHarness.make()
-        try harness.repo.publish(Self.app, "1.0.0")
-        let daemon = try await DaemonProcess.start(harness)
-        defer { daemon.signal(SIGKILL) }
-        let socket = harness.socketPath
-        #expect(try await ctl(["install", Self.app], socket: socket).0 == 0)
-        try harness.repo.publish(Self.app, "1.1.0")
-        #expect(try await ctl(["check", "--wait"], socket: socket).0 == 0)
-        #expect(try await ctl(["apply", Self.app], socket: socket).0 == 0)
-        let (status, out, _) = try await ctl(["rollback", Self.app], socket: socket)
-        #expect(status == 0)
-        #expect(out.contains("rolled back to 1.0.0 from 1.1.0, which is held back"), "\(out)")
-        let table = try await ctl(["status"], socket: socket).1
-        #expect(table.contains("held back: 1.1.0"), "\(table)")
-        await harness.remove()
+        try await Self.withInstalledApp { harness, socket in
+            try harness.repo.publish(Self.app, "1.1.0")
+            #expect(try await ctl(["check", "--wait"], socket: socket).0 == 0)
+            #expect(try await ctl(["apply", Self.app], socket: socket).0 == 0)
+            let (status, out, _) = try await ctl(["rollback", Self.app], socket: socket)
+            #expect(status == 0)
+            #expect(out.contains("rolled back to 1.0.0 from 1.1.0, which is held back"), "\(out)")
+            let table = try await ctl(["status"], socket: socket).1
+            #expect(table.contains("held back: 1.1.0"), "\(table)")
+        }
     }
 }

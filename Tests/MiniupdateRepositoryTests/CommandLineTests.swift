@@ -1,3 +1,4 @@
+import Foundation
 import MiniupdateCommandLine
 import MiniupdateCore
 import Testing
@@ -60,5 +61,43 @@ import Testing
         #expect(HumanText.bytes(1536) == "1.5 KiB")
         #expect(HumanText.bytes(25 << 20) == "25.0 MiB")
         #expect(HumanText.utcTime(0) == "1970-01-01T00:00:00Z")
+    }
+
+    @Test func theProgressLineShowsBytesRateAndTimeLeft() {
+        var line = ProgressLine(label: "com.example.weather 1.1.0")
+        let start = ContinuousClock.now
+        // The first report has no rate yet.
+        #expect(line.text(done: 0, total: 24 << 20, now: start) == "com.example.weather 1.1.0 [--------------------] 0%  0 B/24.0 MiB")
+        // 12 MiB in 4 s: 3 MiB/s, 12 MiB left, 4 seconds.
+        #expect(line.text(done: 12 << 20, total: 24 << 20, now: start + .seconds(4))
+            == "com.example.weather 1.1.0 [##########----------] 50%  12.0 MiB/24.0 MiB  3.0 MiB/s  ETA 4 seconds")
+        #expect(line.text(done: 24 << 20, total: 24 << 20, now: start + .seconds(8)).hasPrefix("com.example.weather 1.1.0 [####################] 100%  24.0 MiB/24.0 MiB"))
+    }
+
+    /// Colour on a terminal only, and never with NO_COLOR set or TERM=dumb.
+    @Test func colourOnlyOnATerminal() throws {
+        // A pseudo-terminal, opened by hand: Glibc's module has no posix_openpt.
+        let primary = open("/dev/ptmx", O_RDWR | O_NOCTTY)
+        try #require(primary >= 0)
+        defer { close(primary) }
+        var unlock: Int32 = 0
+        var number: UInt32 = 0
+        try #require(ioctl(primary, 0x4004_5431 /* TIOCSPTLCK */, &unlock) == 0 && ioctl(primary, 0x8004_5430 /* TIOCGPTN */, &number) == 0)
+        let terminal = open("/dev/pts/\(number)", O_RDWR | O_NOCTTY)
+        try #require(terminal >= 0)
+        defer { close(terminal) }
+        let pipe = Pipe()
+
+        unsetenv("NO_COLOR")
+        setenv("TERM", "xterm", 1)
+        #expect(Terminal.usesColour(fd: terminal))
+        #expect(!Terminal.usesColour(fd: pipe.fileHandleForWriting.fileDescriptor))
+        setenv("NO_COLOR", "1", 1)
+        #expect(!Terminal.usesColour(fd: terminal))
+        unsetenv("NO_COLOR")
+        setenv("TERM", "dumb", 1)
+        #expect(!Terminal.usesColour(fd: terminal))
+        #expect(Style(enabled: false).red("x") == "x")
+        #expect(Style(enabled: true).red("x") == "\u{1B}[31mx\u{1B}[0m")
     }
 }
