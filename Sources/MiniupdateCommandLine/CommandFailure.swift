@@ -38,7 +38,7 @@ public struct CommandFailure: Error, Sendable, CustomStringConvertible {
         self.exitCode = exitCode ?? Self.exitCode(for: code)
     }
 
-    /// An ``UpdateError``, with the exit status its code calls for.
+    /// An `UpdateError`, with the exit status its code calls for.
     public init(_ error: UpdateError, hint: String? = nil) {
         self.init(error.message, code: error.code, hint: hint)
     }

@@ -47,7 +47,7 @@ public struct Daemon: Sendable {
     ///
     /// Loads the configuration from ``flags`` first, so it throws what
     /// ``DaemonConfiguration/load(_:environment:)`` throws (such as
-    /// ``UpdateError/Code/invalidArgument`` for a bad setting) before anything starts, and
+    /// `invalid-argument` for a bad setting) before anything starts, and
     /// then what ``run(configuration:)`` throws.
     public func run() async throws {
         try await run(configuration: DaemonConfiguration.load(flags))
@@ -56,10 +56,10 @@ public struct Daemon: Sendable {
     /// Runs with `configuration`, already loaded from ``flags`` (a reload loads them again).
     ///
     /// Returns once every service has stopped after SIGTERM, SIGINT or cancellation. Throws
-    /// when the daemon cannot start: ``UpdateError/Code/inUse`` when another daemon holds
-    /// the state or cache directory, ``UpdateError/Code/invalidArgument`` when another
+    /// when the daemon cannot start: `in-use` when another daemon holds
+    /// the state or cache directory, `invalid-argument` when another
     /// daemon already serves the socket path or the path is not a socket,
-    /// ``UpdateError/Code/io`` (or NIO's error) when the socket cannot be bound, adopted or
+    /// `io` (or NIO's error) when the socket cannot be bound, adopted or
     /// given its mode. When the socket fails, the already-opened engine is closed first.
     public func run(configuration: DaemonConfiguration) async throws {
         var logger = self.logger

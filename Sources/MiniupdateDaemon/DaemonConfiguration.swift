@@ -82,12 +82,12 @@ public struct DaemonConfiguration: Sendable {
     ///
     /// `environment` is consulted for `MINIUPDATE_SOCKET` only; tests pass their own.
     ///
-    /// Throws ``UpdateError/Code/invalidArgument`` for a malformed line, an unknown key, a
+    /// Throws `invalid-argument` for a malformed line, an unknown key, a
     /// single-valued key set twice, a malformed value, an invalid app id or unknown user in
     /// `app-owner.<app id>`, an unknown `admin-group` (each naming the file and line); for a
     /// trusted key file that is not a public key; and when `repository` is set without a
     /// trusted key.
-    /// ``UpdateError/Code/io`` when the file (up to 1 MiB) or a key file (up to 4096 bytes)
+    /// `io` when the file (up to 1 MiB) or a key file (up to 4096 bytes)
     /// cannot be read or is larger.
     public static func load(_ flags: DaemonFlags, environment: [String: String] = currentEnvironment()) throws -> DaemonConfiguration {
         var file = try ConfigurationFile(path: flags.configPath, text: "")

@@ -73,7 +73,7 @@ public struct EngineConfiguration: Sendable {
     /// The transport for ``repository``: ``FileTransport`` for `file://`, ``HTTPTransport``
     /// for `http://` and `https://`, ``UnconfiguredTransport`` when it is empty.
     ///
-    /// Throws ``UpdateError/Code/invalidArgument`` for a `file://` URL without an absolute
+    /// Throws `invalid-argument` for a `file://` URL without an absolute
     /// path or a URL of another scheme.
     public func makeTransport() throws -> any RepositoryTransport {
         if repository.isEmpty { return UnconfiguredTransport() }
@@ -97,7 +97,7 @@ public struct UnconfiguredTransport: RepositoryTransport {
     /// Empty: there is no repository to name.
     public var location: String { "" }
 
-    /// Always throws ``UpdateError/Code/invalidArgument``, saying that no repository is
+    /// Always throws `invalid-argument`, saying that no repository is
     /// configured.
     public func fetch<Sink: FetchSink>(_ request: FetchRequest, into sink: inout Sink) async throws -> FetchOutcome {
         throw UpdateError(.invalidArgument, "no repository is configured (set 'repository' in miniupdate.conf)")

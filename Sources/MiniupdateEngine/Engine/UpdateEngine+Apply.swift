@@ -9,9 +9,9 @@ extension UpdateEngine {
     /// ``simulate(_:_:)`` ended ready, it applies that simulated update once instead,
     /// changing nothing on disk.
     ///
-    /// Throws ``UpdateError/Code/unknownApp`` when `app` is not installed,
-    /// ``UpdateError/Code/noUpdateReady`` when nothing is staged (nothing changes then), or
-    /// the local error of the switch (``UpdateError/Code/io``, ``UpdateError/Code/noSpace``).
+    /// Throws `unknown-app` when `app` is not installed,
+    /// `no-update-ready` when nothing is staged (nothing changes then), or
+    /// the local error of the switch (`io`, `no-space`).
     @discardableResult
     public func applyUpdate(_ app: AppID) throws -> ApplyResult {
         let record = try requireApp(app)
@@ -27,8 +27,8 @@ extension UpdateEngine {
     /// ``EngineEvent/Kind/rolledBack(version:from:)``, then
     /// ``EngineEvent/Kind/ready(version:)`` when a newer update stays staged.
     ///
-    /// Throws ``UpdateError/Code/unknownApp`` when `app` is not installed,
-    /// ``UpdateError/Code/noPreviousVersion`` when no previous version is kept, or the local
+    /// Throws `unknown-app` when `app` is not installed,
+    /// `no-previous-version` when no previous version is kept, or the local
     /// error of the switch.
     @discardableResult
     public func rollback(_ app: AppID) throws -> ApplyResult {
@@ -68,11 +68,11 @@ extension UpdateEngine {
     /// is already installed. Otherwise it waits for the download (announcing progress and
     /// ``EngineEvent/Kind/ready(version:)``), then switches as ``applyUpdate(_:)`` does.
     ///
-    /// Throws ``UpdateError/Code/unknownApp`` when the repository has no such app; what
+    /// Throws `unknown-app` when the repository has no such app; what
     /// ``check(_:)`` throws for a failed index fetch; the download's, verification's or
-    /// staging's error (such as ``UpdateError/Code/digestMismatch``,
-    /// ``UpdateError/Code/packageTooLarge`` or ``UpdateError/Code/archiveUnsafePath``); or
-    /// ``UpdateError/Code/noUpdateReady`` when the version was not staged after all. A new
+    /// staging's error (such as `digest-mismatch`,
+    /// `package-too-large` or `archive-unsafe-path`); or
+    /// `no-update-ready` when the version was not staged after all. A new
     /// app whose download fails is not left behind.
     @discardableResult
     public func install(_ app: AppID) async throws -> ApplyResult {
@@ -127,7 +127,7 @@ extension UpdateEngine {
     /// developer owns, and the app is never checked. Staged and previous versions are
     /// dropped.
     ///
-    /// Throws ``UpdateError/Code/invalidArgument`` when `directory` is not an absolute path
+    /// Throws `invalid-argument` when `directory` is not an absolute path
     /// to a directory, or the local error of the switch.
     public func installDevelopment(_ app: AppID, from directory: String) throws {
         guard directory.hasPrefix("/"), FileSystem.kind(at: directory) == .directory else {

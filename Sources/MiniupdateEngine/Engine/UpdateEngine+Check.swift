@@ -7,12 +7,12 @@ extension UpdateEngine {
     ///
     /// A development install is never checked: it reports no update without any fetch.
     ///
-    /// Throws ``UpdateError/Code/unknownApp`` when `app` is not installed. Otherwise it
+    /// Throws `unknown-app` when `app` is not installed. Otherwise it
     /// throws what failed the index fetch: a transport code such as
-    /// ``UpdateError/Code/repositoryUnreachable``, a verification code such as
-    /// ``UpdateError/Code/signatureInvalid`` or ``UpdateError/Code/indexExpired``,
-    /// ``UpdateError/Code/shuttingDown`` when the engine stops, or
-    /// ``UpdateError/Code/cancelled`` when a ``reconfigure(_:)`` overtook the fetch; and
+    /// `repository-unreachable`, a verification code such as
+    /// `signature-invalid` or `index-expired`,
+    /// `shutting-down` when the engine stops, or
+    /// `cancelled` when a ``reconfigure(_:)`` overtook the fetch; and
     /// `CancellationError` when the calling task is cancelled (the shared fetch goes on).
     /// A failed fetch is also announced as ``EngineEvent/Kind/failed(version:error:)``.
     @discardableResult
@@ -208,7 +208,7 @@ extension UpdateEngine {
 }
 
 extension UpdateError {
-    /// Any error as an ``UpdateError``; cancellation becomes ``UpdateError/Code/cancelled``.
+    /// Any error as an `UpdateError`; cancellation becomes `cancelled`.
     public init(wrapping error: any Error) {
         if let error = error as? UpdateError {
             self = error

@@ -7,7 +7,7 @@ extension UpdateEngine {
     /// The state and cache directories cannot change while running. A different repository
     /// starts afresh: its first fetch is unconditional and any serial is accepted.
     ///
-    /// Throws ``UpdateError/Code/invalidArgument`` when either directory differs, or when
+    /// Throws `invalid-argument` when either directory differs, or when
     /// the new repository URL is not usable (see ``EngineConfiguration/makeTransport()``);
     /// the running configuration then stays.
     public func reconfigure(_ new: EngineConfiguration) throws {

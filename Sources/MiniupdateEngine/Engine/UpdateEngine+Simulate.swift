@@ -17,7 +17,7 @@ extension UpdateEngine {
     /// touching neither the repository nor the disk, so developers can try their update
     /// UI. The version on offer is the installed one's next patch, `-simulated`.
     /// Refuses an app that is not installed, as ``applyUpdate(_:)`` does, with
-    /// ``UpdateError/Code/unknownApp``.
+    /// `unknown-app`.
     public func simulate(_ app: AppID, _ outcome: SimulatedOutcome) throws {
         let record = try requireApp(app)
         let version = Self.madeUpVersion(after: record.installed)

@@ -28,7 +28,7 @@ extension UpdateEngine {
 
     /// Where one installed app stands.
     ///
-    /// Throws ``UpdateError/Code/unknownApp`` when `app` is not installed.
+    /// Throws `unknown-app` when `app` is not installed.
     public func status(of app: AppID) throws -> AppStatus {
         let record = try requireApp(app)
         return record.status(progress: progressBoard.get(app), repositoryError: repositoryState.lastError)

@@ -71,7 +71,7 @@ public actor UpdateEngine {
     /// what an interrupted run left behind, using every CPU. Does no network I/O: a daemon
     /// can be ready as soon as this returns.
     ///
-    /// Throws ``UpdateError/Code/inUse`` when another engine holds either directory. Once it
+    /// Throws `in-use` when another engine holds either directory. Once it
     /// returns, call ``run()`` or ``close()``: they release the locks and the transport.
     public init(configuration: EngineConfiguration, logger: Logger = Logger(label: "miniupdate.engine"), transport: (any RepositoryTransport)? = nil) async throws {
         let locks = try EngineDirectoryLocks(stateDirectory: configuration.stateDirectory, cacheDirectory: configuration.cacheDirectory)
@@ -114,7 +114,7 @@ public actor UpdateEngine {
     /// Runs background work until the calling task is cancelled.
     ///
     /// On cancellation, downloads park and keep their partial files, callers still waiting
-    /// for a fetch or a download get ``UpdateError/Code/shuttingDown``, the start-up snapshot
+    /// for a fetch or a download get `shutting-down`, the start-up snapshot
     /// is written, and ``close()`` runs. Call it once per engine.
     public func run() async {
         await withDiscardingTaskGroup { group in

@@ -19,7 +19,7 @@ final class DirectoryLock: Sendable {
     let path: String
     private let descriptor: Mutex<CInt>
 
-    /// Takes the lock of `directory` (created if missing), or throws ``UpdateError/Code/inUse``
+    /// Takes the lock of `directory` (created if missing), or throws `in-use`
     /// naming the pid that holds it. `role` names the directory in that message.
     init(directory: String, role: String) throws {
         try FileSystem.createDirectory(directory)

@@ -27,9 +27,9 @@ public struct FileTransport: RepositoryTransport {
 
     /// Reads `request.path` under ``root``.
     ///
-    /// Throws ``UpdateError/Code/notFound`` for a missing path or one that is not a regular
-    /// file, ``UpdateError/Code/repositoryUnreachable`` when it cannot be opened, and
-    /// ``UpdateError/Code/timeout`` or ``UpdateError/Code/transferTooSlow`` past the limits.
+    /// Throws `not-found` for a missing path or one that is not a regular
+    /// file, `repository-unreachable` when it cannot be opened, and
+    /// `timeout` or `transfer-too-slow` past the limits.
     public func fetch<Sink: FetchSink>(_ request: FetchRequest, into sink: inout Sink) async throws -> FetchOutcome {
         let path = root + "/" + request.path
         let fd = open(path, O_RDONLY | O_CLOEXEC)

@@ -25,7 +25,7 @@ public final class HTTPTransport: RepositoryTransport {
     /// A transport for the repository at `baseURL`, with its own HTTP/1.1 connection pool.
     /// Call ``shutdown()`` when done with it.
     ///
-    /// Throws ``UpdateError/Code/invalidArgument`` when `baseURL` is not an `http://` or
+    /// Throws `invalid-argument` when `baseURL` is not an `http://` or
     /// `https://` URL.
     public init(baseURL: String, limits: TransferLimits = TransferLimits()) throws {
         guard let colon = baseURL.firstIndex(of: ":"), ["http", "https"].contains(baseURL[..<colon].lowercased()),
@@ -52,10 +52,10 @@ public final class HTTPTransport: RepositoryTransport {
 
     /// GETs `request.path` under ``baseURL``, following redirects of the same scheme.
     ///
-    /// Throws ``UpdateError/Code/notFound`` for 404 and 410, ``UpdateError/Code/httpStatus``
-    /// for another unexpected status, ``UpdateError/Code/redirectRefused``,
-    /// ``UpdateError/Code/timeout``, ``UpdateError/Code/transferTooSlow`` or
-    /// ``UpdateError/Code/repositoryUnreachable``.
+    /// Throws `not-found` for 404 and 410, `http-status`
+    /// for another unexpected status, `redirect-refused`,
+    /// `timeout`, `transfer-too-slow` or
+    /// `repository-unreachable`.
     public func fetch<Sink: FetchSink>(_ request: FetchRequest, into sink: inout Sink) async throws -> FetchOutcome {
         let url = baseURL + "/" + request.path
         var httpRequest = HTTPClientRequest(url: url)

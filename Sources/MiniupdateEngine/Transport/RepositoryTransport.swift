@@ -56,7 +56,7 @@ public protocol FetchSink {
     /// announced for the rest, if anything.
     mutating func begin(offset: Int64, contentLength: Int64?, validators: Validators) throws
     /// Called for each chunk of the body, in order. The bytes are valid only during the
-    /// call. An ``UpdateError`` thrown here ends the fetch, which rethrows it.
+    /// call. An `UpdateError` thrown here ends the fetch, which rethrows it.
     mutating func append(_ bytes: UnsafeRawBufferPointer) throws
 }
 
@@ -76,10 +76,10 @@ public enum FetchOutcome: Sendable, Equatable {
 /// How the engine reaches a repository. A transport moves bytes and enforces time limits;
 /// it knows nothing of signatures or packages.
 ///
-/// Errors are ``UpdateError``s: ``UpdateError/Code/notFound``,
-/// ``UpdateError/Code/httpStatus``, ``UpdateError/Code/repositoryUnreachable``,
-/// ``UpdateError/Code/timeout``, ``UpdateError/Code/transferTooSlow``,
-/// ``UpdateError/Code/redirectRefused``, or whatever the sink throws.
+/// Errors are `UpdateError`s: `not-found`,
+/// `http-status`, `repository-unreachable`,
+/// `timeout`, `transfer-too-slow`,
+/// `redirect-refused`, or whatever the sink throws.
 public protocol RepositoryTransport: Sendable {
     /// A description for people and status output, such as the repository URL.
     var location: String { get }

@@ -6,9 +6,9 @@ import Musl
 #endif
 
 /// Runs a POSIX call that returns -1 and sets `errno` on failure, retrying on `EINTR`, and
-/// turns a failure into an ``UpdateError`` that names the operation and the path.
+/// turns a failure into an `UpdateError` that names the operation and the path.
 ///
-/// A full disk (`ENOSPC`, `EDQUOT`) maps to ``UpdateError/Code/noSpace`` so that callers
+/// A full disk (`ENOSPC`, `EDQUOT`) maps to `no-space` so that callers
 /// and clients can tell it apart from other I/O failures.
 @discardableResult
 package func systemCall<Result: BinaryInteger>(_ operation: @autoclosure () -> String, _ path: @autoclosure () -> String, _ body: () -> Result) throws -> Result {

@@ -6,13 +6,13 @@ import MiniupdateCore
 /// that `miniupdate-repo verify` and the engine cannot disagree.
 ///
 /// The checks, in order, each with its own error code:
-/// 1. size within ``maximumSize`` (``UpdateError/Code/indexTooLarge``);
-/// 2. envelope shape and JSON (``UpdateError/Code/indexMalformed``);
-/// 3. a signature by a trusted key (``UpdateError/Code/untrustedKey``) that is valid
-///    (``UpdateError/Code/signatureInvalid``);
+/// 1. size within ``maximumSize`` (`index-too-large`);
+/// 2. envelope shape and JSON (`index-malformed`);
+/// 3. a signature by a trusted key (`untrusted-key`) that is valid
+///    (`signature-invalid`);
 /// 4. a serial not below the last accepted one, and not equal to it with other content
-///    (``UpdateError/Code/indexRollback``);
-/// 5. not expired (``UpdateError/Code/indexExpired``).
+///    (`index-rollback`);
+/// 5. not expired (`index-expired`).
 public struct IndexVerifier: Sendable {
     /// The keys whose signatures are accepted (`trusted-key`); one valid signature by any of
     /// them is enough.

@@ -50,7 +50,7 @@ public struct Release: Sendable, Equatable, Codable {
     /// The longest ``notes`` allowed, in UTF-8 bytes.
     public static let maximumNotesLength = 4096
 
-    /// Throws ``UpdateError/Code/indexMalformed`` for values no index may carry: an unsafe
+    /// Throws `index-malformed` for values no index may carry: an unsafe
     /// package path, a hash that is not 64 lower-case hex digits, negative sizes, long notes.
     public init(version: Version, package: String, sha256: String, size: Int64, installedSize: Int64, files: Int, notes: String? = nil) throws {
         func malformed(_ why: String) -> UpdateError { UpdateError(.indexMalformed, "release \(version): \(why)") }
@@ -71,9 +71,9 @@ public struct Release: Sendable, Equatable, Codable {
         case version, package, sha256, size, installedSize, files, notes
     }
 
-    /// Decodes a release strictly: ``UpdateError/Code/indexMalformed`` for an unknown key or a
+    /// Decodes a release strictly: `index-malformed` for an unknown key or a
     /// value ``init(version:package:sha256:size:installedSize:files:notes:)`` refuses,
-    /// ``UpdateError/Code/invalidVersion`` for a bad version, and a `DecodingError` for a
+    /// `invalid-version` for a bad version, and a `DecodingError` for a
     /// missing key or a value of the wrong type.
     public init(from decoder: any Decoder) throws {
         try rejectUnknownKeys(in: decoder, allowed: CodingKeys.allCases.map(\.rawValue))
@@ -121,11 +121,11 @@ extension RepositoryIndex: Codable {
         case format, serial, published, expires, apps
     }
 
-    /// Decodes an index body strictly: ``UpdateError/Code/indexMalformed`` for an unknown key or
-    /// a `format` other than ``format``, ``UpdateError/Code/invalidAppID`` for a bad app id,
+    /// Decodes an index body strictly: `index-malformed` for an unknown key or
+    /// a `format` other than ``format``, `invalid-app-id` for a bad app id,
     /// the errors of ``Release/init(from:)``, and a `DecodingError` for a missing key or a
     /// number that does not fit. ``IndexVerifier`` reports them all as
-    /// ``UpdateError/Code/indexMalformed``. Duplicate keys are not detected here: run
+    /// `index-malformed`. Duplicate keys are not detected here: run
     /// `StrictJSON` first.
     public init(from decoder: any Decoder) throws {
         try rejectUnknownKeys(in: decoder, allowed: CodingKeys.allCases.map(\.rawValue))

@@ -32,11 +32,11 @@ public enum PackageBuilder {
     /// Packs the tree under `sourceDirectory` into `packagePath`, replacing any file there
     /// only once the package is complete, and returns what the index must record of it.
     ///
-    /// Throws ``UpdateError/Code/invalidArgument`` when `sourceDirectory` is not a directory,
-    /// ``UpdateError/Code/archiveUnsafePath`` for a name with a backslash or over 255 bytes,
-    /// ``UpdateError/Code/archiveUnsupportedEntry`` for a device, FIFO or socket,
-    /// ``UpdateError/Code/archiveLinkEscape`` for a symlink leading outside the tree, and
-    /// ``UpdateError/Code/noSpace`` or ``UpdateError/Code/io`` when reading or writing fails.
+    /// Throws `invalid-argument` when `sourceDirectory` is not a directory,
+    /// `archive-unsafe-path` for a name with a backslash or over 255 bytes,
+    /// `archive-unsupported-entry` for a device, FIFO or socket,
+    /// `archive-link-escape` for a symlink leading outside the tree, and
+    /// `no-space` or `io` when reading or writing fails.
     @discardableResult
     public static func build(from sourceDirectory: String, to packagePath: String) throws -> PackageDigest {
         guard FileSystem.kind(at: sourceDirectory) == .directory else {

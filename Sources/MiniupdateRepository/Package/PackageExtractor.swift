@@ -18,11 +18,11 @@ public struct ExtractionSummary: Sendable, Equatable {
 /// Unpacks a package (a tar archive, uncompressed or compressed with zstd or gzip) into a
 /// new directory, refusing anything that could reach outside it or exhaust the disk.
 ///
-/// Refused, each with its own code: absolute paths and `..` (``UpdateError/Code/archiveUnsafePath``);
-/// devices, FIFOs and sockets (``UpdateError/Code/archiveUnsupportedEntry``); symlinks and
+/// Refused, each with its own code: absolute paths and `..` (`archive-unsafe-path`);
+/// devices, FIFOs and sockets (`archive-unsupported-entry`); symlinks and
 /// hard links that lead outside the tree, and entries written through a symlink
-/// (``UpdateError/Code/archiveLinkEscape``); more data or entries than the limits
-/// (``UpdateError/Code/archiveTooLarge``, ``UpdateError/Code/archiveTooManyFiles``).
+/// (`archive-link-escape`); more data or entries than the limits
+/// (`archive-too-large`, `archive-too-many-files`).
 ///
 /// Files are created with `O_EXCL | O_NOFOLLOW` relative to the new directory, modes are
 /// reduced to 0644/0755, and owners are never applied. The caller owns durability (one
@@ -32,9 +32,9 @@ public enum PackageExtractor {
     /// is created with mode 0755, within `limits`.
     ///
     /// Besides the refusals listed for ``PackageExtractor``, throws
-    /// ``UpdateError/Code/archiveMalformed`` for an archive that cannot be read (including one
+    /// `archive-malformed` for an archive that cannot be read (including one
     /// that cannot be opened), an entry that appears twice or lies below a file, and
-    /// ``UpdateError/Code/noSpace`` or ``UpdateError/Code/io`` for local failures, such as a
+    /// `no-space` or `io` for local failures, such as a
     /// `destination` that exists. On any error, part of the tree may have been written.
     public static func extract(archiveAt archivePath: String, into destination: String, limits: ExtractionLimits) throws -> ExtractionSummary {
         guard let reader = archive_read_new() else { throw UpdateError(.io, "libarchive: out of memory") }

@@ -38,7 +38,7 @@ public struct RepositoryPublisher {
 
     /// The repository's current index, read without trust decisions (it is the publisher's
     /// own), or nil for a repository that does not exist yet. Throws
-    /// ``UpdateError/Code/indexMalformed`` for an index that does not parse.
+    /// `index-malformed` for an index that does not parse.
     public func currentIndex() throws -> RepositoryIndex? {
         try current()?.index
     }
@@ -88,13 +88,13 @@ public struct RepositoryPublisher {
     /// epoch) and expires `expiresIn` later, counted in whole seconds. Returns the items'
     /// releases, in order.
     ///
-    /// Throws ``UpdateError/Code/invalidArgument`` for an `expiresIn` that is not positive,
+    /// Throws `invalid-argument` for an `expiresIn` that is not positive,
     /// an app listed twice or a source that is not a directory;
-    /// ``UpdateError/Code/keyMismatch`` when `key` did not sign the current index and
-    /// `rotatingKey` is false; ``UpdateError/Code/versionNotNewer``;
-    /// ``UpdateError/Code/indexMalformed`` when the current index does not parse; the errors
-    /// of ``PackageBuilder/build(from:to:)``; and ``UpdateError/Code/noSpace`` or
-    /// ``UpdateError/Code/io``.
+    /// `key-mismatch` when `key` did not sign the current index and
+    /// `rotatingKey` is false; `version-not-newer`;
+    /// `index-malformed` when the current index does not parse; the errors
+    /// of ``PackageBuilder/build(from:to:)``; and `no-space` or
+    /// `io`.
     public func publish(_ items: [Item], key: RepositorySigningKey, rotatingKey: Bool = false, expiresIn: Duration, now: Int64) throws -> [Release] {
         try Self.checkExpiry(expiresIn)
         var apps: Set<AppID> = []
@@ -140,9 +140,9 @@ public struct RepositoryPublisher {
     /// Signs the current index again with a higher serial and a new expiry, for example
     /// before it expires, or, `rotatingKey`, with a new key. Returns the index as written.
     ///
-    /// Throws ``UpdateError/Code/invalidArgument`` when the directory has no index or
-    /// `expiresIn` is not positive, ``UpdateError/Code/keyMismatch``,
-    /// ``UpdateError/Code/indexMalformed``, ``UpdateError/Code/noSpace`` or ``UpdateError/Code/io``.
+    /// Throws `invalid-argument` when the directory has no index or
+    /// `expiresIn` is not positive, `key-mismatch`,
+    /// `index-malformed`, `no-space` or `io`.
     public func resign(key: RepositorySigningKey, rotatingKey: Bool = false, expiresIn: Duration, now: Int64) throws -> RepositoryIndex {
         try Self.checkExpiry(expiresIn)
         guard FileSystem.exists(indexPath) else { throw notARepository() }
@@ -158,7 +158,7 @@ public struct RepositoryPublisher {
     /// Withdraws `app` from the index, and deletes its packages when asked (after the new
     /// index is written, so no client is sent to a deleted package).
     ///
-    /// Throws ``UpdateError/Code/unknownApp`` when the index has no `app`, and otherwise as
+    /// Throws `unknown-app` when the index has no `app`, and otherwise as
     /// ``resign(key:rotatingKey:expiresIn:now:)`` does.
     public func remove(app: AppID, deletePackages: Bool, key: RepositorySigningKey, rotatingKey: Bool = false, expiresIn: Duration, now: Int64) throws {
         try Self.checkExpiry(expiresIn)
@@ -225,10 +225,10 @@ public struct RepositoryPublisher {
     /// Returns the verified index.
     ///
     /// Throws the errors of ``IndexVerifier/verify(_:now:lastAccepted:)`` (no rollback check:
-    /// nothing was accepted before), ``UpdateError/Code/notFound`` for a missing package,
-    /// ``UpdateError/Code/packageTooLarge`` or ``UpdateError/Code/packageTruncated`` for a
-    /// package of the wrong size, ``UpdateError/Code/digestMismatch``, and
-    /// ``UpdateError/Code/io`` when a file cannot be read, the index included.
+    /// nothing was accepted before), `not-found` for a missing package,
+    /// `package-too-large` or `package-truncated` for a
+    /// package of the wrong size, `digest-mismatch`, and
+    /// `io` when a file cannot be read, the index included.
     public func verify(trustedKeys: [RepositoryPublicKey], now: Int64) throws -> RepositoryIndex {
         let bytes = try FileSystem.readFile(indexPath, limit: 256 << 20)
         let verified = try IndexVerifier(trustedKeys: trustedKeys).verify(bytes, now: now, lastAccepted: nil)

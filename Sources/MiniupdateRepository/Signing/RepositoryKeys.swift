@@ -14,7 +14,7 @@ public struct RepositoryPublicKey: Sendable, Hashable {
     /// The first 8 bytes of the SHA-256 of the raw key, in hex: how signatures name their key.
     public let keyID: String
 
-    /// Wraps a raw Ed25519 public key, throwing ``UpdateError/Code/invalidArgument`` unless
+    /// Wraps a raw Ed25519 public key, throwing `invalid-argument` unless
     /// it is 32 bytes that Ed25519 accepts.
     public init(rawRepresentation: some Collection<UInt8>) throws {
         let bytes = Array(rawRepresentation)
@@ -35,8 +35,8 @@ public struct RepositoryPublicKey: Sendable, Hashable {
         try self.init(rawRepresentation: raw)
     }
 
-    /// Reads a public key file such as `KEY.pub`: ``UpdateError/Code/io`` when it cannot be
-    /// read or is over 4096 bytes, ``UpdateError/Code/invalidArgument`` when it is not one
+    /// Reads a public key file such as `KEY.pub`: `io` when it cannot be
+    /// read or is over 4096 bytes, `invalid-argument` when it is not one
     /// line `miniupdate-public-key-v1 <base64 key>`.
     public init(contentsOfFile path: String) throws {
         try self.init(fileContents: FileSystem.readFile(path, limit: 4096), source: path)
@@ -73,7 +73,7 @@ public struct RepositorySigningKey: Sendable {
     public init() { seed = Array(Curve25519.Signing.PrivateKey().rawRepresentation) }
 
     /// Parses the private key file format; `source` names the file in errors. Throws
-    /// ``UpdateError/Code/invalidArgument`` unless it is one line
+    /// `invalid-argument` unless it is one line
     /// `miniupdate-secret-key-v1 <base64 of a 32-byte seed>`.
     public init(fileContents: some Collection<UInt8>, source: String) throws {
         let raw = try decodeKeyFile(fileContents, prefix: Self.filePrefix, source: source)
@@ -83,8 +83,8 @@ public struct RepositorySigningKey: Sendable {
         self.seed = raw
     }
 
-    /// Reads a private key file: ``UpdateError/Code/io`` when it cannot be read or is over
-    /// 4096 bytes, ``UpdateError/Code/invalidArgument`` when it is not a private key file.
+    /// Reads a private key file: `io` when it cannot be read or is over
+    /// 4096 bytes, `invalid-argument` when it is not a private key file.
     /// A public key file (`KEY.pub`) is refused: its prefix differs.
     public init(contentsOfFile path: String) throws {
         try self.init(fileContents: FileSystem.readFile(path, limit: 4096), source: path)
@@ -103,7 +103,7 @@ public struct RepositorySigningKey: Sendable {
         "\(Self.filePrefix) \(key.rawRepresentation.base64EncodedString())\n"
     }
 
-    /// The 64-byte Ed25519 signature of `message`; ``UpdateError/Code/io`` if signing fails.
+    /// The 64-byte Ed25519 signature of `message`; `io` if signing fails.
     public func signature(for message: [UInt8]) throws -> [UInt8] {
         do {
             return Array(try key.signature(for: message))
