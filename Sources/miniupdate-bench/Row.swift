@@ -22,6 +22,13 @@ struct Row: Sendable {
         )
     }
 
+    /// A time whose target is a ratio to its baseline, such as "≤ 2.5× C echo".
+    static func time(_ scenario: String, _ ours: Double, baseline: (String, Double), ratioTarget: Double) -> Row {
+        var row = time(scenario, ours, baseline: baseline, target: nil, targetText: String(format: "≤ %.1f× %@", ratioTarget, baseline.0))
+        row.met = ours <= ratioTarget * baseline.1
+        return row
+    }
+
     /// The table's last column: empty for a row without a target.
     var verdict: String {
         if target.isEmpty { return "" }

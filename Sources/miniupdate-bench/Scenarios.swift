@@ -171,6 +171,41 @@ enum Scenarios {
                 .time("round trip p99 against a D-Bus method call", p99, baseline: ("D-Bus", try figure("p99_us", in: dbus)), target: nil, targetText: ""),
             ]
         }
+        rows += try await everyMethod(bench, daemon: daemon, echoSocket: echoSocket, bus: bus, count: count)
+        return rows
+    }
+
+    /// Each method an app or an admin calls, one after another on one connection (client
+    /// and server on one CPU, the targets' placement), against the C echo server and a
+    /// D-Bus method call answering as many bytes. A response is the next line with an
+    /// `"id"`: events a call brings (a subscribe's replay) are read and passed over.
+    static func everyMethod(_ bench: Workbench, daemon: BenchDaemon, echoSocket: String, bus: PrivateBus, count: Int) async throws -> [Row] {
+        let app = #"{"app":"\#(benchApp)"}"#
+        let methods: [(name: String, request: String, count: Int)] = [
+            ("status", statusRequest, count),
+            ("subscribe", #"{"jsonrpc":"2.0","id":1,"method":"subscribe","params":\#(app)}"#, count),
+            ("unsubscribe", #"{"jsonrpc":"2.0","id":1,"method":"unsubscribe","params":\#(app)}"#, count),
+            // Each asks the repository (nginx, a 304): bound by HTTP, not by the socket.
+            ("checkForUpdate, up to date", #"{"jsonrpc":"2.0","id":1,"method":"checkForUpdate","params":\#(app)}"#, min(count, 1_000)),
+            ("applyUpdate, refused (no-update-ready)", #"{"jsonrpc":"2.0","id":1,"method":"applyUpdate","params":\#(app)}"#, count),
+            ("an unknown method", #"{"jsonrpc":"2.0","id":1,"method":"reticulateSplines"}"#, count),
+        ]
+        func client(_ program: String, _ arguments: [String]) async throws -> String {
+            try await Shell.output("taskset", ["--cpu-list", "0", "\(bench.clients)/\(program)"] + arguments)
+        }
+        var rows: [Row] = []
+        for method in methods {
+            let bytes = try await Shell.blocking { try rawResponseLength(daemon.socket, method.request) }
+            let ours = try await client("roundtrip", ["client", daemon.socket, "\(method.count)", "1000", method.request, #""id":"#])
+            let echo = try await client("roundtrip", ["client", echoSocket, "\(method.count)", "1000", String(repeating: "x", count: max(bytes - 1, 1))])
+            let dbus = try await client("dbus-call", [bus.address, "\(min(method.count, 20_000))", "\(bytes)"])
+            let label = "\(method.name) (\(bytes)-byte response), one CPU"
+            rows += [
+                .time("method round trip p50, \(label)", try figure("p50_us", in: ours), baseline: ("C echo", try figure("p50_us", in: echo)), ratioTarget: 2.5),
+                .time("method round trip p99, same", try figure("p99_us", in: ours), baseline: ("C echo", try figure("p99_us", in: echo)), ratioTarget: 3),
+                .time("method round trip p50 against a D-Bus method call", try figure("p50_us", in: ours), baseline: ("D-Bus", try figure("p50_us", in: dbus)), target: nil, targetText: ""),
+            ]
+        }
         return rows
     }
 
