@@ -152,9 +152,8 @@ final class ConnectionHandler: ChannelDuplexHandler {
     }
 
     private func handle(_ request: IncomingRequest) {
-        if case .success(.status) = request.request, let id = request.id,
-           let response = dispatcher.statusCache.response(to: id, key: dispatcher.statusKey) {
-            connection.sendOnLoop(response)
+        if case .answered(let line) = dispatcher.immediateAnswer(to: request, from: connection) {
+            if let line { connection.sendOnLoop(line) }
             return
         }
         start(.request(request), mayTakeLong: request.mayTakeLong, id: request.id)

@@ -22,6 +22,44 @@ struct RequestDispatcher: Sendable {
     let accessPolicy: AccessPolicyBox
     let daemonState: DaemonStateBox
 
+    /// What ``immediateAnswer(to:from:)`` decided.
+    enum ImmediateAnswer {
+        /// The request needs the engine or may wait: hand it to a request task.
+        case needsTask
+        /// Answered at once: the line to send, or nil for a notification.
+        case answered(ByteBuffer?)
+    }
+
+    /// Answers `request` on the connection's event loop when that needs neither the engine
+    /// nor a wait: a request whose method or params did not decode, an `unsubscribe`, and
+    /// a `status` the cache holds. Such a call causes no event, so answering at once keeps
+    /// the order the protocol promises, and it saves the hop to a request task and back
+    /// (about half of such a round trip).
+    func immediateAnswer(to request: IncomingRequest, from connection: ClientConnection) -> ImmediateAnswer {
+        switch request.request {
+        case .failure(let error):
+            return .answered(request.id.map { ByteBuffer(bytes: encodeLine(RPCErrorResponse(id: $0, error: error))) })
+        case .success(.status):
+            guard let id = request.id, let response = statusCache.response(to: id, key: statusKey) else { return .needsTask }
+            return .answered(response)
+        case .success(.unsubscribe(let method)):
+            let line: ByteBuffer
+            do {
+                try unsubscribe(method, connection: connection)
+                line = encodeResponseLine(id: request.id ?? .number(0), encodedResult: Self.emptyResult)
+            } catch {
+                line = ByteBuffer(bytes: encodeLine(RPCErrorResponse(id: request.id, error: error)))
+            }
+            return .answered(request.id == nil ? nil : line)
+        case .success:
+            return .needsTask
+        }
+    }
+
+    private func unsubscribe(_ method: Method.Unsubscribe, connection: ClientConnection) throws(RPCError) {
+        hub.unsubscribe(connection, from: try appID(method.app, of: method).rawValue)
+    }
+
     /// Runs `request` and returns the response line, or nil if there is none to send (a
     /// notification, or a subscribe whose response the hub sent with the replay).
     func handle(_ request: IncomingRequest, from connection: ClientConnection) async -> ByteBuffer? {
@@ -102,8 +140,7 @@ struct RequestDispatcher: Sendable {
             }
             return inBatch && !line.isEmpty ? ByteBuffer(bytes: line) : nil
         case .unsubscribe(let method):
-            let app = try appID(method.app, of: method)
-            hub.unsubscribe(connection, from: app.rawValue)
+            try unsubscribe(method, connection: connection)
             return respondEmpty()
         case .checkForUpdate(let method):
             if let name = method.app {
@@ -145,11 +182,12 @@ struct RequestDispatcher: Sendable {
         throw RPCError(.notPermitted, "\(request.name) is not permitted for \(who): it needs \(policy.describe(request.access))")
     }
 
-    private func appID<Method: RPCMethod>(_ text: String, of _: Method) throws -> AppID {
+    private func appID<Method: RPCMethod>(_ text: String, of _: Method) throws(RPCError) -> AppID {
         do {
             return try AppID(text)
-        } catch let error as UpdateError {
-            throw RPCError(code: RPCErrorCode.invalidParams, message: "invalid params for \(Method.name): app: \(error.message)", reason: error.code)
+        } catch {
+            let refusal = error as? UpdateError ?? UpdateError(.invalidAppID, "\(error)")
+            throw RPCError(code: RPCErrorCode.invalidParams, message: "invalid params for \(Method.name): app: \(refusal.message)", reason: refusal.code)
         }
     }
 

@@ -124,7 +124,7 @@ public enum IncomingLine: Sendable {
         case .failure(let error)?:
             request = .failure(RPCError(code: RPCErrorCode.invalidParams, message: "invalid params for \(method): \(error)", reason: .invalidArgument))
         case nil:
-            request = .failure(RPCError(code: RPCErrorCode.methodNotFound, message: "method not found: \(String(reflecting: String(method.prefix(100)))); protocol v1 has \(listOfAlternatives(ClientRequest.names))"))
+            request = .failure(RPCError(code: RPCErrorCode.methodNotFound, message: "method not found: \(String(reflecting: String(method.prefix(100)))); protocol v1 has \(ClientRequest.namesInWords)"))
         }
         return .request(IncomingRequest(id: incoming.id, method: method, request: request))
     }

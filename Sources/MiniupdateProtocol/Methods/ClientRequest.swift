@@ -61,5 +61,8 @@ public enum ClientRequest: Sendable, Equatable {
     }()
 
     /// The name of every method of protocol v1.
-    public static var names: [String] { decoders.keys.sorted() }
+    public static let names: [String] = decoders.keys.sorted()
+
+    /// ``names`` in words, as "method not found" lists them: made once.
+    static let namesInWords = listOfAlternatives(names)
 }
