@@ -40,6 +40,8 @@ final class SubscriptionHub: Sendable {
         var connections: [UInt64: ClientConnection] = [:]
         var subscribers: [String: SubscriberGroups] = [:]
         var replay: [String: Replay] = [:]
+        /// See ``eventsEncoded``.
+        var eventsEncoded: UInt64 = 0
     }
 
     private let state = Mutex(State())
@@ -206,8 +208,14 @@ final class SubscriptionHub: Sendable {
         }
         record(&state.replay[app, default: Replay()])
         guard let subscribers = state.subscribers[app], !subscribers.isEmpty else { return }
+        // Encoded once for all its subscribers, whatever their number.
+        state.eventsEncoded += 1
         outbox.add(event().line, to: subscribers)
     }
+
+    /// How many live events have been encoded for delivery: one per event that has
+    /// subscribers, never one per subscriber (`HubEncodingTests` reads it).
+    var eventsEncoded: UInt64 { state.withLock { $0.eventsEncoded } }
 
     /// Sends `line` to every connection, subscribed or not, then closes them.
     func closeAll(sending line: [UInt8]) {
